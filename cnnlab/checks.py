@@ -1,0 +1,434 @@
+"""The checking helper that every hidden test cell of the course calls.
+
+A hidden test cell is declarative: it names the student's object, gives a
+reference written inside the hidden block, and lists the cases as data
+(`case(...)` / `Check(...)`). This module runs them and prints a report the
+student can act on. The cell's last expression is the score this module
+returns; nbgrader reads a numeric `execute_result` as partial credit.
+
+Why it never raises and never writes to stderr: a traceback out of a hidden
+cell would print the hidden source to the student's feedback, and any stderr
+output makes nbgrader give the whole cell 0. Failures are reported as hint
+lines on stdout and reflected in the returned score instead. Expected values
+are never printed: the hints say what to look at, not what the answer is.
+
+The same cases can be replayed outside the student's kernel later: they are
+plain inputs plus a reference, and `run_cases` returns plain results.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import math
+import types
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+__all__ = [
+    "FORBIDDEN_LIBRARIES",
+    "Case",
+    "Check",
+    "Outcome",
+    "case",
+    "random_array",
+    "check_function",
+    "check_choices",
+    "check_order",
+    "check_number",
+    "check_value",
+    "forbidden_calls",
+    "run_cases",
+]
+
+#: Library convolution or pooling: using any of these earns no credit (spec).
+FORBIDDEN_LIBRARIES = (
+    "scipy.signal",
+    "scipy.ndimage",
+    "torch",
+    "tensorflow",
+    "keras",
+    "cv2",
+    "skimage",
+)
+
+PASS, FAIL = "\u2713", "\u2717"  # ✓ ✗
+
+
+# ----------------------------------------------------------------------------
+# Inputs
+# ----------------------------------------------------------------------------
+def random_array(shape, seed: int, low: float = -3.0, high: float = 3.0, integer: bool = False):
+    """A reproducible test input: same shape and seed, same numbers, everywhere.
+
+    Integers (``integer=True``) are drawn from ``[low, high]`` inclusive; floats
+    are rounded to two decimals so that a student printing them sees tidy
+    numbers and a float kernel on integer inputs still has a float result.
+    """
+    rng = np.random.default_rng(seed)
+    if integer:
+        return rng.integers(int(low), int(high) + 1, size=shape)
+    return np.round(rng.uniform(low, high, size=shape), 2)
+
+
+@dataclass
+class Case:
+    """One call of the student's function with grader-chosen arguments.
+
+    label  -- what is tried, in words the student understands ("stride 2").
+    hint   -- what to look at when the case fails (never the expected value).
+    raises -- an exception type the call must raise instead of returning.
+    check  -- optional predicate on the result, replacing the comparison with
+              the reference (for open-ended tasks such as "design a kernel").
+    """
+
+    label: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    hint: str = ""
+    raises: type | None = None
+    check: Callable[[Any], bool] | None = None
+
+
+def case(label: str, *args, hint: str = "", raises: type | None = None,
+         check: Callable[[Any], bool] | None = None, **kwargs) -> Case:
+    """Shorthand: ``case("stride 2", x, w, stride=2, hint="...")``."""
+    return Case(label=label, args=args, kwargs=kwargs, hint=hint, raises=raises, check=check)
+
+
+@dataclass
+class Check:
+    """A property of a student's value: ``Check(label, predicate, hint)``."""
+
+    label: str
+    predicate: Callable[[Any], bool]
+    hint: str = ""
+
+
+@dataclass
+class Outcome:
+    """The plain result of one case: what was tried, whether it passed, why not."""
+
+    label: str
+    passed: bool
+    reason: str = ""
+
+
+# ----------------------------------------------------------------------------
+# Finding the student's objects and the library rule
+# ----------------------------------------------------------------------------
+def _student_namespace() -> dict:
+    try:  # inside a Jupyter kernel the student's names live in the user namespace
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is not None:
+            return shell.user_ns
+    except Exception:  # pragma: no cover - IPython is always there in a kernel
+        pass
+    import __main__
+
+    return vars(__main__)
+
+
+_MISSING = object()
+
+
+def _lookup(name: str, namespace: dict | None):
+    ns = _student_namespace() if namespace is None else namespace
+    return ns.get(name, _MISSING)
+
+
+def _is_forbidden_module_name(modname: str | None) -> bool:
+    if not modname:
+        return False
+    return any(modname == lib or modname.startswith(lib + ".") for lib in FORBIDDEN_LIBRARIES)
+
+
+def _describe_forbidden(obj) -> str | None:
+    if isinstance(obj, types.ModuleType):
+        return obj.__name__ if _is_forbidden_module_name(obj.__name__) else None
+    modname = getattr(obj, "__module__", None)
+    if isinstance(modname, str) and _is_forbidden_module_name(modname):
+        return f"{modname}.{getattr(obj, '__name__', '?')}"
+    return None
+
+
+def _code_objects(code: types.CodeType) -> Iterable[types.CodeType]:
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _code_objects(const)
+
+
+def forbidden_calls(func: Callable, _seen: set | None = None) -> list[str]:
+    """Names of library convolution/pooling code that `func` can reach.
+
+    Looks at the names the function's code uses (its own imports, the globals
+    it reads and attributes of the modules it reads), and follows the
+    student's own helper functions. A static look, so it also catches calls on
+    branches a test input never takes.
+    """
+    seen = set() if _seen is None else _seen
+    code = getattr(func, "__code__", None)
+    if code is None or id(code) in seen:
+        return []
+    seen.add(id(code))
+    found: list[str] = []
+    globals_ = getattr(func, "__globals__", {})
+    names: set[str] = set()
+    for c in _code_objects(code):
+        names.update(c.co_names)
+    for name in sorted(names):
+        if _is_forbidden_module_name(name):  # `import scipy.signal` inside the function
+            found.append(name)
+            continue
+        obj = globals_.get(name, _MISSING)
+        if obj is _MISSING:
+            continue
+        hit = _describe_forbidden(obj)
+        if hit:
+            found.append(hit)
+        elif isinstance(obj, types.ModuleType):  # `scipy.signal.correlate2d` via `import scipy`
+            for attr in names:
+                sub = getattr(obj, attr, None)
+                if sub is not None:
+                    hit = _describe_forbidden(sub)
+                    if hit:
+                        found.append(hit)
+        elif isinstance(obj, types.FunctionType) and obj is not func:
+            found.extend(forbidden_calls(obj, seen))
+    return sorted(set(found))
+
+
+# ----------------------------------------------------------------------------
+# Running cases
+# ----------------------------------------------------------------------------
+def _shape_text(x) -> str:
+    return "\u00d7".join(str(n) for n in np.shape(x)) or "scalar"
+
+
+def _same_value(a, b) -> bool:
+    """Exact equality for plain data, element-wise closeness for arrays."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
+    return type(a) is type(b) and a == b
+
+
+def _quietly(call: Callable[[], Any]):
+    """Run student code with its prints and warnings kept out of the cell's
+    stderr (stderr would zero the whole cell in nbgrader)."""
+    out, err = io.StringIO(), io.StringIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            return call()
+
+
+def _compare(result, expected, returns: str, rtol: float, atol: float) -> str:
+    """'' when `result` matches `expected`, else what is wrong (no values)."""
+    if returns == "int":
+        if isinstance(result, bool) or not isinstance(result, (int, np.integer)):
+            return f"returned {type(result).__name__}, expected a whole number (int)"
+        return "" if int(result) == int(expected) else f"returned {int(result)}, which is not right"
+    if not isinstance(result, np.ndarray):
+        return f"returned {type(result).__name__}, expected a NumPy array"
+    if result.shape != np.shape(expected):
+        return f"output has shape {result.shape}, which is not the right shape"
+    if not np.issubdtype(result.dtype, np.floating):
+        return f"output dtype is {result.dtype}; return a floating-point array (e.g. astype(float))"
+    if not np.allclose(result, expected, rtol=rtol, atol=atol):
+        wrong = int(np.sum(~np.isclose(result, expected, rtol=rtol, atol=atol)))
+        return f"wrong values in {wrong} of {result.size} entries"
+    return ""
+
+
+def run_cases(func: Callable, reference: Callable | None, cases: Sequence[Case], *,
+              returns: str = "array", rtol: float = 1e-6, atol: float = 1e-8) -> list[Outcome]:
+    """Call `func` on every case; compare with `reference` (or the case's own
+    check). Returns plain outcomes; never raises on the student's behalf."""
+    outcomes = []
+    for c in cases:
+        pristine = copy.deepcopy((c.args, c.kwargs))
+        args, kwargs = copy.deepcopy(pristine)
+        try:
+            result = _quietly(lambda: func(*args, **kwargs))
+        except Exception as exc:  # the student's error, reported in one line
+            if c.raises is not None and isinstance(exc, c.raises):
+                outcomes.append(Outcome(c.label, True))
+            else:
+                expected = f" (expected {c.raises.__name__})" if c.raises else ""
+                outcomes.append(Outcome(c.label, False, f"raised {type(exc).__name__}: {exc}{expected}"))
+            continue
+        if not all(_same_value(a, b) for a, b in zip(
+                list(args) + list(kwargs.values()), list(pristine[0]) + list(pristine[1].values()))):
+            outcomes.append(Outcome(c.label, False, "changed its input array; work on a copy"))
+            continue
+        if c.raises is not None:
+            outcomes.append(Outcome(c.label, False, f"returned instead of raising {c.raises.__name__}"))
+            continue
+        if c.check is not None:
+            try:
+                ok = bool(_quietly(lambda: c.check(result)))
+                problem = "" if ok else "does not have the property asked for"
+            except Exception as exc:
+                problem = f"could not be checked ({type(exc).__name__})"
+        else:
+            ref_args, ref_kwargs = copy.deepcopy(pristine)
+            expected = reference(*ref_args, **ref_kwargs)
+            problem = _compare(result, expected, returns, rtol, atol)
+        outcomes.append(Outcome(c.label, not problem, problem))
+    return outcomes
+
+
+def _score(outcomes: Sequence[Outcome], points: float) -> float:
+    if not outcomes:
+        return 0.0
+    passed = sum(o.passed for o in outcomes)
+    # floor to hundredths so that rounding never awards more than earned
+    return math.floor(points * passed / len(outcomes) * 100 + 1e-9) / 100
+
+
+def _report(name: str, outcomes: Sequence[Outcome], hints: dict[str, str], score: float,
+            points: float, what: str = "hidden checks") -> float:
+    passed = sum(o.passed for o in outcomes)
+    print(f"{name}: {passed} of {len(outcomes)} {what} passed \u2192 {score:g} of {points:g} points")
+    for o in outcomes:
+        if o.passed:
+            print(f"  {PASS} {o.label}")
+        else:
+            hint = hints.get(o.label, "")
+            print(f"  {FAIL} {o.label}: {o.reason}." + (f" {hint}" if hint else ""))
+    return score
+
+
+def _missing(name: str, points: float, what: str = "function") -> float:
+    print(f"{name}: 0 of {points:g} points")
+    print(f"  {FAIL} no {what} named `{name}` was found: run the cell that defines it, and keep its name.")
+    return 0.0
+
+
+def check_function(name: str, reference: Callable, cases: Sequence[Case], points: float, *,
+                   returns: str = "array", rtol: float = 1e-6, atol: float = 1e-8,
+                   forbid_libraries: bool = True, namespace: dict | None = None) -> float:
+    """Grade the student's function `name` on `cases`; returns the points earned.
+
+    returns -- "array": a float ndarray compared element-wise with the reference
+               "int": a whole number (sizes, counts)
+    Each case is worth the same share of `points`.
+    """
+    func = _lookup(name, namespace)
+    if func is _MISSING or not callable(func):
+        return _missing(name, points)
+    if forbid_libraries:
+        used = forbidden_calls(func)
+        if used:
+            print(f"{name}: 0 of {points:g} points")
+            print(f"  {FAIL} uses {', '.join(used)}: a library convolution or pooling earns no "
+                  "credit here. Write it with NumPy (np.einsum and stride tricks are fine).")
+            return 0.0
+    outcomes = run_cases(func, reference, cases, returns=returns, rtol=rtol, atol=atol)
+    score = _score(outcomes, points)
+    return _report(name, outcomes, {c.label: c.hint for c in cases}, score, points)
+
+
+def check_value(name: str, checks: Sequence[Check], points: float, *,
+                namespace: dict | None = None) -> float:
+    """Grade a student's value (a kernel they designed, a table they filled)
+    by properties; each check is worth the same share of `points`."""
+    value = _lookup(name, namespace)
+    if value is _MISSING:
+        return _missing(name, points, what="variable")
+    outcomes = []
+    for chk in checks:
+        try:
+            ok = bool(_quietly(lambda: chk.predicate(copy.deepcopy(value))))
+            outcomes.append(Outcome(chk.label, ok, "" if ok else "not yet"))
+        except Exception as exc:
+            outcomes.append(Outcome(chk.label, False, f"could not be checked ({type(exc).__name__})"))
+    score = _score(outcomes, points)
+    return _report(name, outcomes, {c.label: c.hint for c in checks}, score, points, what="checks")
+
+
+def _normalise_choice(x) -> str:
+    return str(x).strip().upper()
+
+
+def check_choices(name: str, correct: Iterable, points: float, *, hint: str = "",
+                  namespace: dict | None = None) -> float:
+    """Multiple answer: the student's value is a set (or list) of letters.
+
+    Each correct letter earns an equal share; each wrong letter takes one
+    share away (never below 0), so ticking everything earns nothing.
+    """
+    value = _lookup(name, namespace)
+    if value is _MISSING:
+        return _missing(name, points, what="variable")
+    if isinstance(value, str):
+        value = [value]
+    try:
+        chosen = {_normalise_choice(v) for v in value}
+    except TypeError:
+        print(f"{name}: 0 of {points:g} points")
+        print(f"  {FAIL} give your answer as a set of letters, like {{'A', 'C'}}.")
+        return 0.0
+    right = {_normalise_choice(v) for v in correct}
+    hits, wrong = len(chosen & right), len(chosen - right)
+    share = points / len(right)
+    score = math.floor(max(0.0, (hits - wrong) * share) * 100 + 1e-9) / 100
+    print(f"{name}: {score:g} of {points:g} points")
+    if chosen == right:
+        print(f"  {PASS} all the right choices and no wrong ones")
+    else:
+        print(f"  {FAIL} {hits} of your {len(chosen)} choices are right; {len(right)} are expected."
+              + (f" {hint}" if hint else ""))
+    return score
+
+
+def check_order(name: str, correct: Sequence, points: float, *, hint: str = "",
+                namespace: dict | None = None) -> float:
+    """An ordering (e.g. the layers of a CNN): full points when exactly right,
+    otherwise a share for each position that is right."""
+    value = _lookup(name, namespace)
+    if value is _MISSING:
+        return _missing(name, points, what="variable")
+    try:
+        given = [_normalise_choice(v) for v in value]
+    except TypeError:
+        print(f"{name}: 0 of {points:g} points")
+        print(f"  {FAIL} give your answer as a list, in order.")
+        return 0.0
+    right = [_normalise_choice(v) for v in correct]
+    if given == right:
+        print(f"{name}: {points:g} of {points:g} points")
+        print(f"  {PASS} the order is right")
+        return float(points)
+    in_place = sum(g == r for g, r in zip(given, right)) if len(given) == len(right) else 0
+    score = math.floor(points * in_place / len(right) * 100 + 1e-9) / 100
+    print(f"{name}: {score:g} of {points:g} points")
+    print(f"  {FAIL} {in_place} of {len(right)} positions are right." + (f" {hint}" if hint else ""))
+    return score
+
+
+def check_number(name: str, expected: float, points: float, *, hint: str = "",
+                 rel_tol: float = 1e-9, abs_tol: float = 0.0,
+                 namespace: dict | None = None) -> float:
+    """A numeric answer: all or nothing, within the given tolerance."""
+    value = _lookup(name, namespace)
+    if value is _MISSING:
+        return _missing(name, points, what="variable")
+    try:
+        ok = not isinstance(value, bool) and math.isclose(float(value), float(expected),
+                                                          rel_tol=rel_tol, abs_tol=abs_tol)
+    except (TypeError, ValueError):
+        print(f"{name}: 0 of {points:g} points")
+        print(f"  {FAIL} give a number, not {type(value).__name__}.")
+        return 0.0
+    score = float(points) if ok else 0.0
+    print(f"{name}: {score:g} of {points:g} points")
+    print(f"  {PASS} right" if ok else f"  {FAIL} not right yet." + (f" {hint}" if hint else ""))
+    return score

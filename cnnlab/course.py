@@ -1,0 +1,97 @@
+"""The course as data: course.yml (questions, videos, assignments) and the
+nbgrader configuration in nbgrader_config.py.
+
+Everything else asks this module where things are, so that a course folder
+can be moved or copied (the tests and `cnnlab grade` work on copies).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import yaml
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+
+class CourseError(Exception):
+    """A problem with the course folder, reported to the user in one line."""
+
+
+@dataclass
+class Assignment:
+    id: str
+    title: str
+    notebooks: list[str]
+    videos: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Course:
+    root: Path
+    data: dict
+
+    @property
+    def assignments(self) -> list[Assignment]:
+        return [Assignment(a["id"], a["title"], list(a["notebooks"]), list(a.get("videos", [])))
+                for a in self.data.get("assignments", [])]
+
+    def assignment(self, assignment_id: str) -> Assignment:
+        for a in self.assignments:
+            if a.id == assignment_id:
+                return a
+        known = ", ".join(a.id for a in self.assignments)
+        raise CourseError(f"unknown assignment {assignment_id!r} (this course has: {known})")
+
+    def assignment_for_notebook(self, notebook_name: str) -> Assignment:
+        """The assignment a notebook belongs to, from its file name (without .ipynb)."""
+        for a in self.assignments:
+            if notebook_name in a.notebooks:
+                return a
+        raise CourseError(f"no assignment has a notebook named {notebook_name!r}; "
+                          "pass --assignment")
+
+    @property
+    def questions(self) -> list[dict]:
+        return list(self.data.get("questions", []))
+
+    @property
+    def videos(self) -> dict:
+        return dict(self.data.get("videos", {}))
+
+    def source_notebook(self, assignment_id: str, notebook: str) -> Path:
+        return self.root / "source" / assignment_id / f"{notebook}.ipynb"
+
+    def read_source(self, assignment_id: str, notebook: str) -> nbformat.NotebookNode:
+        return nbformat.read(self.source_notebook(assignment_id, notebook), as_version=4)
+
+    def nbgrader_config(self, **overrides) -> Config:
+        return load_nbgrader_config(self.root, **overrides)
+
+
+def find_root(start: str | os.PathLike | None = None) -> Path:
+    """The course folder: the nearest folder holding course.yml and nbgrader_config.py."""
+    here = Path(start or os.getcwd()).resolve()
+    for folder in [here, *here.parents]:
+        if (folder / "course.yml").is_file() and (folder / "nbgrader_config.py").is_file():
+            return folder
+    raise CourseError(f"no course folder (course.yml + nbgrader_config.py) at or above {here}")
+
+
+def load_course(root: str | os.PathLike | None = None) -> Course:
+    root = find_root(root)
+    with open(root / "course.yml", encoding="utf-8") as f:
+        data = yaml.safe_load(f)
+    return Course(root=root, data=data)
+
+
+def load_nbgrader_config(folder: str | os.PathLike, **overrides) -> Config:
+    """nbgrader_config.py of `folder`, with `CourseDirectory` overrides such as
+    root= and db_url= applied on top (that is how copies of the course work)."""
+    loader = PyFileConfigLoader("nbgrader_config.py", path=str(folder))
+    cfg = loader.load_config()
+    for key, value in overrides.items():
+        cfg.CourseDirectory[key] = value
+    return cfg

@@ -1,0 +1,143 @@
+"""A throwaway copy of the course: its own folder and its own gradebook.
+
+`cnnlab build` generates release/ and solutions/ in one, `cnnlab grade`
+grades a single notebook in one, and the demo and the tests grade simulated
+classes in one. Nothing of the real course is touched, and the copy grades
+exactly as the course does: same nbgrader_config.py, same source/.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbgrader.apps import NbGraderAPI
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.converters import GenerateSolution
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.utils import capture_log, temp_attrs
+
+from .course import Course, CourseError, load_nbgrader_config
+
+
+def ensure_venv_on_path() -> None:
+    """nbgrader shells out to `alembic` when it creates a gradebook: make the
+    running interpreter's scripts folder (the venv's bin/) findable."""
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+
+
+def _quiet(logger_name: str = "traitlets") -> None:
+    logging.getLogger(logger_name).setLevel(logging.WARNING)
+
+
+class Workspace:
+    """`with Workspace(course) as ws:` a course copy under a temporary folder."""
+
+    def __init__(self, course: Course, root: str | os.PathLike | None = None):
+        self.course = course
+        self._tmp = None if root else tempfile.TemporaryDirectory(prefix="cnnlab-")
+        self.root = Path(root or self._tmp.name)
+        self.db_url = "sqlite:///" + str(self.root / "gradebook.db")
+        self._api = None
+
+    def __enter__(self) -> "Workspace":
+        ensure_venv_on_path()
+        self.root.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(self.course.root / "nbgrader_config.py", self.root)
+        shutil.copy2(self.course.root / "course.yml", self.root)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    # -- nbgrader plumbing -----------------------------------------------------
+    @property
+    def config(self):
+        return load_nbgrader_config(self.root, root=str(self.root), db_url=self.db_url)
+
+    @property
+    def api(self) -> NbGraderAPI:
+        if self._api is None:
+            cfg = self.config
+            cfg.Application.log_level = "WARNING"
+            self._api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
+        return self._api
+
+    @staticmethod
+    def _check(result: dict, action: str) -> dict:
+        if not result.get("success"):
+            last = (result.get("error") or result.get("log") or "").strip().splitlines()
+            raise CourseError(f"{action} failed: {last[-1] if last else 'no reason given'}")
+        return result
+
+    # -- building ----------------------------------------------------------------
+    def add_source(self, assignment_id: str) -> None:
+        src = self.course.root / "source" / assignment_id
+        if not src.is_dir():
+            raise CourseError(f"source/{assignment_id} does not exist")
+        dst = self.root / "source" / assignment_id
+        if not dst.exists():
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+
+    def generate_assignment(self, assignment_id: str) -> Path:
+        """source/A → release/A, and A with its cells' checksums into the gradebook."""
+        self.add_source(assignment_id)
+        self._check(self.api.generate_assignment(assignment_id, force=True), f"generate_assignment {assignment_id}")
+        return self.root / "release" / assignment_id
+
+    def generate_solution(self, assignment_id: str) -> Path:
+        self.add_source(assignment_id)
+        api = self.api
+        with temp_attrs(api.coursedir, assignment_id=assignment_id):
+            app = GenerateSolution(coursedir=api.coursedir, parent=api)
+            app.force = True
+            self._check(capture_log(app), f"generate_solution {assignment_id}")
+        return self.root / "solutions" / assignment_id
+
+    def release_notebook(self, assignment_id: str, notebook: str):
+        path = self.root / "release" / assignment_id / f"{notebook}.ipynb"
+        if not path.exists():
+            self.generate_assignment(assignment_id)
+        return nbformat.read(path, as_version=4)
+
+    # -- grading -----------------------------------------------------------------
+    def submit(self, student: str, assignment_id: str, notebooks: dict[str, object]) -> Path:
+        """Place a submission: {file name without .ipynb: notebook or raw bytes}."""
+        folder = self.root / "submitted" / student / assignment_id
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        for name, nb in notebooks.items():
+            target = folder / f"{name}.ipynb"
+            if isinstance(nb, (bytes, bytearray)):
+                target.write_bytes(nb)
+            else:
+                nbformat.write(nb, str(target))
+        return folder
+
+    def autograde(self, assignment_id: str, student: str) -> dict:
+        return self.api.autograde(assignment_id, student, force=True, create=True)
+
+    def generate_feedback(self, assignment_id: str, student: str | None = None) -> dict:
+        return self.api.generate_feedback(assignment_id, student)
+
+    def grades(self, assignment_id: str, student: str) -> dict[str, dict[str, tuple[float, float]]]:
+        """{notebook: {grade_id: (score, max_score)}} from the gradebook."""
+        with Gradebook(self.db_url, self.api.coursedir.course_id) as gb:
+            try:
+                submission = gb.find_submission(assignment_id, student)
+            except MissingEntry:
+                return {}
+            return {nb.name: {g.name: (float(g.score), float(g.max_score)) for g in nb.grades}
+                    for nb in submission.notebooks}
+
+    def autograded_notebook(self, assignment_id: str, student: str, notebook: str):
+        path = self.root / "autograded" / student / assignment_id / f"{notebook}.ipynb"
+        return nbformat.read(path, as_version=4) if path.exists() else None

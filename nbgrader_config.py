@@ -1,0 +1,48 @@
+"""nbgrader configuration of the Learn CNNs course.
+
+Plain nbgrader commands (generate_assignment, autograde, generate_feedback,
+export) read this file, and so does every `cnnlab` command, so both routes
+grade a notebook the same way.
+"""
+import os
+
+c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.course_id = "learn-cnns"
+c.CourseDirectory.root = HERE
+# `nbgrader generate_solution` writes the instructor's answers (without hidden tests) here.
+c.CourseDirectory.solution_directory = "solutions"
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
+
+# Solutions (posted after the deadline) hold the instructor's answers, executed, and
+# neither hidden tests nor solution markers.
+c.GenerateSolution.preprocessors = [
+    "nbgrader.preprocessors.IncludeHeaderFooter",
+    "nbgrader.preprocessors.LockCells",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.ClearMarkScheme",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "cnnlab.preprocessors.StripSolutionMarkers",
+    "nbgrader.preprocessors.Execute",
+]
+
+# What students see in place of a solution.
+c.ClearSolutions.code_stub = {
+    "python": "# YOUR CODE HERE\nraise NotImplementedError()",
+}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# A correct answer written as plain Python loops finishes each cell in well under a
+# second; 30 s leaves room for slow machines and still stops an infinite loop.
+c.Execute.timeout = 30
+
+# Feedback never shows hidden tests: strip the hidden blocks from the test cells and
+# cut tracebacks out of them down to their last line (the hint), so no hidden source
+# reaches a student even when a student's error escapes the checking helper.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "cnnlab.preprocessors.RedactHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
