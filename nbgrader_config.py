@@ -37,6 +37,9 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # A correct answer written as plain Python loops finishes each cell in well under a
 # second; 30 s leaves room for slow machines and still stops an infinite loop.
 c.Execute.timeout = 30
+# No per-cell timestamps in executed notebooks: solutions/ is committed and must only
+# change when source/ does.
+c.Execute.record_timing = False
 
 # Feedback never shows hidden tests: strip the hidden blocks from the test cells and
 # cut tracebacks out of them down to their last line (the hint), so no hidden source

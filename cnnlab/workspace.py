@@ -39,11 +39,15 @@ def _quiet(logger_name: str = "traitlets") -> None:
 class Workspace:
     """`with Workspace(course) as ws:` a course copy under a temporary folder."""
 
-    def __init__(self, course: Course, root: str | os.PathLike | None = None):
+    def __init__(self, course: Course, root: str | os.PathLike | None = None,
+                 db_url: str | None = None):
+        """root: where the copy lives (default: a temporary folder, removed on exit).
+        db_url: a gradebook to use instead of the copy's own (registering an
+        assignment in the real course writes only the gradebook that way)."""
         self.course = course
         self._tmp = None if root else tempfile.TemporaryDirectory(prefix="cnnlab-")
         self.root = Path(root or self._tmp.name)
-        self.db_url = "sqlite:///" + str(self.root / "gradebook.db")
+        self.db_url = db_url or "sqlite:///" + str(self.root / "gradebook.db")
         self._api = None
 
     def __enter__(self) -> "Workspace":

@@ -1,0 +1,40 @@
+# Learn CNNs — the two commands a newcomer needs: `make demo` and `make test`.
+# Both create and fill the project's .venv on first use (Python 3.11).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test build check clean help
+
+help:
+	@echo "make demo   grade a simulated class end to end (build, autograde, feedback, export)"
+	@echo "make test   run grader_tests/"
+	@echo "make build  regenerate release/ and solutions/ from source/"
+	@echo "make check  fail if release/ or solutions/ are stale"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is needed (set PYTHON=...)")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# nbgrader runs `alembic` from PATH when it creates a gradebook: put the venv first.
+export PATH := $(abspath $(BIN)):$(PATH)
+
+demo: $(STAMP)
+	$(BIN)/cnnlab demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+build: $(STAMP)
+	$(BIN)/cnnlab build
+
+check: $(STAMP)
+	$(BIN)/cnnlab build --check
+
+clean:
+	rm -rf demo .pytest_cache

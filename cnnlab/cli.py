@@ -1,0 +1,182 @@
+"""The `cnnlab` command: parses, calls one workflow function, prints a summary.
+
+The TA's week, one verb each: build, grade (one notebook), autograde (a
+class), feedback, export. Every failure a user can cause ends in one line
+on stderr and exit status 2, never a traceback (set CNNLAB_DEBUG=1 to see one).
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+
+import click
+
+from .course import CourseError, load_course
+
+
+def _course(ctx: click.Context):
+    return load_course(ctx.obj["course_dir"])
+
+
+def _fail(message: str) -> None:
+    click.echo(f"cnnlab: error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--course", "course_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Course folder (default: the one holding the current folder).")
+@click.version_option(package_name="cnnlab")
+@click.pass_context
+def cli(ctx: click.Context, course_dir: Path | None) -> None:
+    """Learn CNNs: build, grade and export the auto-graded course."""
+    ctx.obj = {"course_dir": course_dir}
+
+
+@cli.command()
+@click.argument("assignments", nargs=-1)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 naming every stale file.")
+@click.pass_context
+def build(ctx, assignments, check):
+    """Generate release/ and solutions/ from source/ (all assignments by default)."""
+    from .build import build as run_build
+
+    report = run_build(_course(ctx), list(assignments) or None, check=check)
+    if check:
+        for name in report.unclean_sources:
+            click.echo(f"source notebook has outputs (run `cnnlab build` to clear them): {name}")
+        for name in report.stale:
+            click.echo(f"stale: {name}")
+        if not report.ok:
+            click.echo("release/ or solutions/ is not what source/ gives: run `cnnlab build` and commit.")
+            sys.exit(1)
+        click.echo("release/ and solutions/ are up to date with source/.")
+        return
+    for name in report.written:
+        click.echo(f"wrote {name}")
+    click.echo(f"build: {len(report.written)} file(s) written" if report.written else "build: already up to date")
+
+
+@cli.command()
+@click.argument("notebook", type=click.Path(path_type=Path))
+@click.option("--assignment", default=None, help="Assignment id (default: from the notebook's file name).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@click.pass_context
+def grade(ctx, notebook, assignment, as_json):
+    """Grade one submitted NOTEBOOK in isolation, exactly as autograde would."""
+    from .grading import grade_notebook
+
+    result = grade_notebook(_course(ctx), notebook, assignment)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    click.echo(f"{result['assignment']}/{result['notebook']}: {result['score']:g} / {result['max_score']:g}")
+    for t in result["tests"]:
+        line = f"  {t['status']:<8} {t['score']:>5g}/{t['max_score']:<4g} {t['grade_id']}"
+        click.echo(line + (f"  {t['message']}" if t["message"] else ""))
+
+
+@cli.command()
+@click.argument("assignment")
+@click.option("--student", "students", multiple=True, help="Only this student (repeatable).")
+@click.option("--force", is_flag=True, help="Regrade submissions that are already graded.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def autograde(ctx, assignment, students, force, as_json):
+    """Grade every submission in submitted/*/ASSIGNMENT into autograded/ and the gradebook."""
+    from .grading import autograde as run
+
+    summary = run(_course(ctx), assignment, list(students) or None, force=force, progress=not as_json)
+    if as_json:
+        click.echo(json.dumps(summary.as_dict()))
+    else:
+        if summary.registered:
+            click.echo(f"registered {assignment} in the gradebook from source/")
+        for r in summary.results:
+            status = f"{r.score:6.2f} / {r.max_score:g}" if r.ok else f"not graded: {r.reason}"
+            click.echo(f"  {r.student:<24} {status}")
+        click.echo(f"autograde {assignment}: {len(summary.results) - len(summary.failed)} graded, "
+                   f"{len(summary.failed)} not graded, {len(summary.skipped)} already graded (use --force)")
+    if summary.failed:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("assignment")
+@click.option("--student", default=None, help="Only this student.")
+@click.pass_context
+def feedback(ctx, assignment, student):
+    """Write feedback/<student>/ASSIGNMENT/*.html (hidden tests never shown)."""
+    from .grading.autograde import course_api
+
+    course = _course(ctx)
+    course.assignment(assignment)
+    result = course_api(course).generate_feedback(assignment, student)
+    if not result.get("success"):
+        _fail(f"feedback for {assignment} failed: {(result.get('error') or result.get('log') or '').strip().splitlines()[-1:]}")
+    click.echo(f"feedback written under {course.root / 'feedback'}")
+
+
+@cli.command()
+@click.option("--to", "dest", type=click.Path(dir_okay=False, path_type=Path), default=Path("grades.csv"),
+              show_default=True, help="File to write.")
+@click.option("--assignment", "assignments", multiple=True, help="Only this assignment (repeatable).")
+@click.option("--missing", type=click.Choice(["zero", "blank"]), default="zero", show_default=True,
+              help="Score of a student who submitted nothing.")
+@click.pass_context
+def export(ctx, dest, assignments, missing):
+    """Export grades as a quoted, formula-safe UTF-8 CSV."""
+    from nbgrader.api import Gradebook
+
+    from .export import CsvExportPlugin
+    from .grading.autograde import course_api
+
+    api = course_api(_course(ctx))
+    plugin = CsvExportPlugin(to=str(dest), assignment=list(assignments), missing=missing)
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+        known = {a.name for a in gb.assignments}
+        unknown = sorted(set(assignments) - known)
+        if unknown:
+            _fail(f"not in the gradebook: {', '.join(unknown)}")
+        plugin.export(gb)
+    click.echo(f"grades written to {dest}")
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo"), show_default=True,
+              help="Folder for the simulated class (replaced).")
+@click.pass_context
+def demo(ctx, out):
+    """Grade a simulated class end to end: build, autograde, feedback, export, score table."""
+    from .demo import run_demo
+
+    run_demo(_course(ctx), out)
+
+
+def main(argv: list[str] | None = None) -> None:
+    warnings.filterwarnings("ignore", module="nbgrader")
+    warnings.filterwarnings("ignore", message=".*not in session.*")
+    try:
+        cli.main(args=argv, prog_name="cnnlab", standalone_mode=False)
+    except click.exceptions.Abort:
+        _fail("aborted")
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except CourseError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        _fail("interrupted")
+    except SystemExit:
+        raise
+    except Exception as exc:  # a bug of ours: one line, the traceback on request
+        if os.environ.get("CNNLAB_DEBUG"):
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {exc} (set CNNLAB_DEBUG=1 for the traceback)")
+
+
+if __name__ == "__main__":
+    main()

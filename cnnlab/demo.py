@@ -1,0 +1,128 @@
+"""`make demo` / `cnnlab demo`: the TA's whole week on a simulated class.
+
+A copy of the course in an ignored folder (demo/ by default) gets a small
+class: the instructor's answers, an untouched notebook, students who made
+catalogued mistakes (grader_tests/catalogue/), one with another correct
+approach, and names that break naive CSV writers. Then: autograde every
+assignment, write feedback, export grades, print the score table.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import click
+import nbformat
+from nbgrader.api import Gradebook
+
+from .build import build
+from .course import Course, load_course
+from .export import CsvExportPlugin
+from .grading import autograde
+from .grading.autograde import course_api
+from .nbtools import fill_answers, instructor_answers
+from .simulate import load_catalogue
+
+# (id, first name, last name, what the student hands in)
+CLASS = [
+    ("ada", "Ada", "Lovelace", "instructor"),
+    ("bao", "Bảo", "Nguyễn", "mistake:0"),
+    ("chidi", "Chidi", "Anagonye, Jr.", "mistake:1"),
+    ("dana", "Dana", "=HYPERLINK(\"x\")", "alternative:0"),
+    ("eli", "Eli", "O'Brien \"Ace\"", "mistake:2+mistake:3"),
+    ("fay", "Fay", "Blank", "blank"),
+]
+
+
+def _answers_for(plan: str, answers: dict[str, str], mistakes, alternatives) -> dict[str, str] | None:
+    """The answer cells a student of `plan` hands in; None for an untouched notebook."""
+    if plan == "blank":
+        return None
+    chosen = dict(answers)
+    if plan == "instructor":
+        return chosen
+    for part in plan.split("+"):
+        kind, index = part.split(":")
+        pool = mistakes if kind == "mistake" else alternatives
+        if pool:
+            variant = pool[int(index) % len(pool)]
+            if variant.cell_id in chosen:
+                chosen[variant.cell_id] = variant.code
+    return chosen
+
+
+def make_class(course: Course, demo: Course) -> None:
+    """Write the simulated submissions into demo/submitted/ and the class list into its gradebook."""
+    api = course_api(demo)
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+        for sid, first, last, _ in CLASS:
+            gb.update_or_create_student(sid, first_name=first, last_name=last, email=f"{sid}@example.edu")
+    for a in course.assignments:
+        mistakes, alternatives = load_catalogue(course, a.id)
+        for nb_name in a.notebooks:
+            release = nbformat.read(course.root / "release" / a.id / f"{nb_name}.ipynb", as_version=4)
+            answers = instructor_answers(course.read_source(a.id, nb_name))
+            for sid, _, _, plan in CLASS:
+                chosen = _answers_for(plan, answers, mistakes, alternatives)
+                nb = release if chosen is None else fill_answers(release, chosen)
+                folder = demo.root / "submitted" / sid / a.id
+                folder.mkdir(parents=True, exist_ok=True)
+                nbformat.write(nb, str(folder / f"{nb_name}.ipynb"))
+
+
+def score_table(demo: Course) -> str:
+    api = course_api(demo)
+    ids = [a.id for a in demo.assignments]
+    lines = [f"{'student':<28}" + "".join(f"{i[:14]:>16}" for i in ids) + f"{'total':>12}"]
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+        for sid, first, last, _ in CLASS:
+            row, total, out_of = [], 0.0, 0.0
+            for a in ids:
+                sub = gb.find_submission(a, sid)
+                row.append(f"{sub.score:>7.2f} / {sub.max_score:<6g}")
+                total, out_of = total + sub.score, out_of + sub.max_score
+            name = f"{first} {last}"[:26]
+            lines.append(f"{name:<28}" + "".join(f"{c:>16}" for c in row) + f"{total:>7.2f} / {out_of:g}")
+    return "\n".join(lines)
+
+
+def run_demo(course: Course, out: Path) -> None:
+    out = Path(out).resolve()
+    click.echo("1/6 build: release/ and solutions/ from source/")
+    report = build(course)
+    click.echo(f"    {len(report.written)} file(s) written" if report.written else "    already up to date")
+
+    click.echo(f"2/6 a copy of the course in {out}")
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    for name in ("nbgrader_config.py", "course.yml"):
+        shutil.copy2(course.root / name, out / name)
+    shutil.copytree(course.root / "source", out / "source")
+    demo = load_course(out)
+
+    click.echo(f"3/6 a simulated class of {len(CLASS)} students")
+    make_class(course, demo)
+
+    click.echo("4/6 autograde")
+    for a in demo.assignments:
+        summary = autograde(demo, a.id, force=True)
+        for r in summary.failed:
+            click.echo(f"    {a.id}/{r.student}: not graded: {r.reason}")
+
+    click.echo("5/6 feedback")
+    api = course_api(demo)
+    for a in demo.assignments:
+        api.generate_feedback(a.id)
+
+    click.echo("6/6 export")
+    grades = out / "grades.csv"
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+        CsvExportPlugin(to=str(grades)).export(gb)
+
+    click.echo("")
+    click.echo(score_table(demo))
+    click.echo("")
+    click.echo(f"autograded notebooks: {out / 'autograded'}")
+    click.echo(f"feedback:             {out / 'feedback'}")
+    click.echo(f"grades (CSV):         {grades}")

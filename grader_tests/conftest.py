@@ -1,0 +1,88 @@
+"""Shared fixtures: the course, and simulated classes graded once per session
+through the real nbgrader pipeline (they are the slow part of the suite)."""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from cnnlab.course import load_course
+from cnnlab.simulate import load_catalogue, submissions
+from cnnlab.workspace import Workspace, ensure_venv_on_path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+ensure_venv_on_path()
+
+
+@pytest.fixture(scope="session")
+def course():
+    return load_course(ROOT)
+
+
+def assignment_ids():
+    return [a.id for a in load_course(ROOT).assignments]
+
+
+class GradedClass:
+    """A simulated class of one assignment, autograded once: the instructor,
+    a blank notebook, and one student per catalogue variant."""
+
+    def __init__(self, course, assignment_id):
+        self.assignment_id = assignment_id
+        self.mistakes, self.alternatives = load_catalogue(course, assignment_id)
+        self.variants = self.mistakes + self.alternatives
+        self.grades: dict[str, dict[str, tuple[float, float]]] = {}
+        self.autograded = {}
+        with Workspace(course) as ws:
+            ws.generate_assignment(assignment_id)
+            for student, notebooks in submissions(course, ws, assignment_id, self.variants).items():
+                if not notebooks:
+                    continue
+                ws.submit(student, assignment_id, notebooks)
+                ws.autograde(assignment_id, student)
+                per_nb = ws.grades(assignment_id, student)
+                self.grades[student] = {gid: sg for nb in per_nb.values() for gid, sg in nb.items()}
+                self.autograded[student] = {
+                    nb: ws.autograded_notebook(assignment_id, student, nb) for nb in notebooks}
+
+    def student_of(self, variant) -> str:
+        return f"variant{self.variants.index(variant):02d}"
+
+
+_graded: dict[str, GradedClass] = {}
+
+
+@pytest.fixture(scope="session")
+def graded_class(course):
+    def get(assignment_id: str) -> GradedClass:
+        if assignment_id not in _graded:
+            _graded[assignment_id] = GradedClass(course, assignment_id)
+        return _graded[assignment_id]
+    return get
+
+
+@pytest.fixture
+def course_copy(tmp_path, course):
+    """A fresh clone's worth of the course (config, course.yml, source/, release/) in tmp."""
+    root = tmp_path / "course"
+    root.mkdir()
+    for name in ("nbgrader_config.py", "course.yml"):
+        shutil.copy2(course.root / name, root / name)
+    for folder in ("source", "release"):
+        shutil.copytree(course.root / folder, root / folder)
+    return load_course(root)
+
+
+def cnnlab_cmd(*args: str) -> list[str]:
+    return [str(BIN / "cnnlab"), *args]
+
+
+def run_env() -> dict:
+    env = dict(os.environ)
+    env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
+    return env

@@ -1,0 +1,85 @@
+"""The hidden tests, judged by what they do to simulated students graded
+through the real nbgrader pipeline (generate_assignment → autograde):
+
+- the instructor's answers get full marks, an untouched release notebook 0;
+- every catalogued mistake loses marks on its own item and nowhere else;
+- every correct alternative keeps full marks.
+"""
+from __future__ import annotations
+
+import pytest
+
+from cnnlab.course import load_course
+from cnnlab.simulate import item_of, load_catalogue, verdict
+
+from conftest import ROOT, assignment_ids
+
+GRADED_FUNCTIONS = ["cross_correlate2d", "conv2d", "zero_pad", "pool2d",
+                    "conv_output_size", "conv_param_count", "dense_param_count"]
+
+
+def _variants(kind: str):
+    course = load_course(ROOT)
+    params = []
+    for a in assignment_ids():
+        mistakes, alternatives = load_catalogue(course, a)
+        for v in (mistakes if kind == "mistake" else alternatives):
+            params.append(pytest.param(a, v, id=f"{a}:{v.item}:{v.name}"))
+    return params
+
+
+@pytest.mark.parametrize("assignment_id", assignment_ids())
+def test_instructor_answers_get_full_marks(graded_class, assignment_id):
+    grades = graded_class(assignment_id).grades["instructor"]
+    assert grades, "the instructor's notebook was not graded"
+    lost = {gid: sg for gid, sg in grades.items() if sg[0] < sg[1]}
+    assert not lost, f"instructor answers lost marks: {lost}"
+
+
+@pytest.mark.parametrize("assignment_id", assignment_ids())
+def test_untouched_release_notebook_gets_zero(graded_class, assignment_id):
+    grades = graded_class(assignment_id).grades["blank"]
+    assert grades and sum(m for _, m in grades.values()) > 0
+    earned = {gid: s for gid, (s, _) in grades.items() if s > 0}
+    assert not earned, f"a blank notebook earned points: {earned}"
+
+
+@pytest.mark.parametrize("assignment_id,variant", _variants("mistake"))
+def test_mistake_loses_marks_on_its_own_item_only(graded_class, assignment_id, variant):
+    graded = graded_class(assignment_id)
+    grades = graded.grades[graded.student_of(variant)]
+    assert verdict(grades, variant, mistake=True) == ""
+
+
+@pytest.mark.parametrize("assignment_id,variant", _variants("alternative"))
+def test_correct_alternative_keeps_full_marks(graded_class, assignment_id, variant):
+    graded = graded_class(assignment_id)
+    grades = graded.grades[graded.student_of(variant)]
+    assert verdict(grades, variant, mistake=False) == ""
+
+
+def test_catalogue_covers_every_graded_function(course):
+    mistakes, alternatives = {}, {}
+    for a in course.assignments:
+        m, alt = load_catalogue(course, a.id)
+        for v in m:
+            mistakes.setdefault(v.item, set()).add(v.name)
+        for v in alt:
+            alternatives.setdefault(v.item, set()).add(v.name)
+    for fn in GRADED_FUNCTIONS:
+        assert len(mistakes.get(fn, ())) >= 4, f"{fn}: fewer than four catalogued mistakes"
+        assert len(alternatives.get(fn, ())) >= 3, f"{fn}: fewer than three correct alternatives"
+
+
+def test_every_graded_item_has_a_catalogued_mistake(course):
+    """Each auto-graded item of the course is shown to catch at least one mistake."""
+    from cnnlab.nbtools import nbgrader_meta
+
+    caught = set()
+    for a in course.assignments:
+        caught |= {v.item for v in load_catalogue(course, a.id)[0]}
+    for a in course.assignments:
+        for nb in a.notebooks:
+            items = {item_of(nbgrader_meta(c)["grade_id"]) for c in course.read_source(a.id, nb).cells
+                     if nbgrader_meta(c).get("grade") and nbgrader_meta(c).get("points", 0) > 0}
+            assert items - caught == set(), f"{a.id}: items with no catalogued mistake: {items - caught}"

@@ -1,0 +1,184 @@
+"""The checking helper the hidden cells call: scoring, hints, and what it never prints."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnnlab import checks
+from cnnlab.checks import Check, case, check_choices, check_function, check_number, check_order, \
+    check_value, forbidden_calls, random_array, run_cases
+
+
+def _reference(image, kernel):
+    kh, kw = kernel.shape
+    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
+    return out
+
+
+CASES = [
+    case("non-square image, asymmetric kernel", random_array((5, 7), seed=1), random_array((2, 3), seed=2),
+         hint="Check the order of the axes."),
+    case("integer image, float kernel", random_array((4, 6), seed=3, integer=True), random_array((3, 2), seed=4),
+         hint="Return floats."),
+]
+
+
+def test_random_array_is_reproducible_and_shaped():
+    a, b = random_array((3, 4), seed=7), random_array((3, 4), seed=7)
+    assert a.shape == (3, 4) and np.array_equal(a, b)
+    assert not np.array_equal(a, random_array((3, 4), seed=8))
+    ints = random_array((50,), seed=1, low=-2, high=2, integer=True)
+    assert np.issubdtype(ints.dtype, np.integer) and ints.min() >= -2 and ints.max() <= 2
+
+
+def test_correct_function_gets_all_points(capsys):
+    score = check_function("f", _reference, CASES, points=3, namespace={"f": _reference})
+    assert score == 3.0
+    assert "2 of 2 hidden checks passed" in capsys.readouterr().out
+
+
+def test_partial_credit_and_hint_for_the_failing_case(capsys):
+    def flipped(image, kernel):  # true convolution: the classic mistake
+        return _reference(image, kernel[::-1, ::-1])
+
+    score = check_function("f", _reference, CASES, points=3, namespace={"f": flipped})
+    out = capsys.readouterr().out
+    assert score == 0.0  # both cases use asymmetric kernels
+    assert "Check the order of the axes." in out and "wrong values" in out
+
+
+def test_expected_values_never_printed(capsys):
+    def off_by_one(image, kernel):
+        return _reference(image, kernel) + 1.0
+
+    check_function("f", _reference, CASES[:1], points=1, namespace={"f": off_by_one})
+    out = capsys.readouterr().out
+    expected = _reference(*CASES[0].args)
+    for value in expected.ravel():
+        assert f"{value:.2f}" not in out and repr(float(value)) not in out
+
+
+def test_integer_output_fails_with_dtype_reason():
+    def ints(image, kernel):
+        return _reference(image, kernel).astype(int)
+
+    outcomes = run_cases(ints, _reference, CASES[1:])
+    assert not outcomes[0].passed and "dtype" in outcomes[0].reason
+
+
+def test_mutating_the_input_fails_even_with_right_values():
+    def mutating(image, kernel):
+        result = _reference(image, kernel)
+        image[...] = 0
+        return result
+
+    outcomes = run_cases(mutating, _reference, CASES[:1])
+    assert not outcomes[0].passed and "changed its input" in outcomes[0].reason
+
+
+def test_student_exceptions_are_reported_not_raised():
+    def broken(image, kernel):
+        raise NotImplementedError()
+
+    outcomes = run_cases(broken, _reference, CASES)
+    assert [o.passed for o in outcomes] == [False, False]
+    assert outcomes[0].reason.startswith("raised NotImplementedError")
+
+
+def test_expected_exception_cases():
+    def size(n, k, stride=1):
+        if stride < 1:
+            raise ValueError("stride must be >= 1")
+        return (n - k) // stride + 1
+
+    def lenient(n, k, stride=1):
+        return (n - k) // max(stride, 1) + 1
+
+    cases = [case("stride 0", 7, 3, stride=0, raises=ValueError)]
+    assert run_cases(size, size, cases, returns="int")[0].passed
+    outcome = run_cases(lenient, size, cases, returns="int")[0]
+    assert not outcome.passed and "instead of raising ValueError" in outcome.reason
+
+
+def test_int_results_must_be_ints_not_floats_or_bools():
+    cases = [case("7x7, 3x3", 7, 3)]
+    ref = lambda n, k: n - k + 1  # noqa: E731
+    assert run_cases(lambda n, k: float(n - k + 1), ref, cases, returns="int")[0].reason.startswith("returned float")
+    assert not run_cases(lambda n, k: True, ref, cases, returns="int")[0].passed
+    assert run_cases(lambda n, k: np.int64(n - k + 1), ref, cases, returns="int")[0].passed
+
+
+def test_student_stderr_is_kept_out_of_the_cell(capfd):
+    import sys
+
+    def noisy(image, kernel):
+        print("debugging", file=sys.stderr)
+        return _reference(image, kernel)
+
+    assert check_function("f", _reference, CASES, points=2, namespace={"f": noisy}) == 2.0
+    assert capfd.readouterr().err == ""
+
+
+def test_missing_function_scores_zero_with_a_hint(capsys):
+    assert check_function("conv2d", _reference, CASES, points=2, namespace={}) == 0.0
+    assert "no function named `conv2d`" in capsys.readouterr().out
+
+
+scipy = pytest.importorskip("scipy.signal")
+
+
+def test_library_convolution_is_detected_in_every_import_style():
+    import scipy
+    import scipy.signal
+    from scipy.signal import correlate2d
+
+    ns = {"scipy": scipy, "correlate2d": correlate2d, "np": np}
+    variants = {
+        "module attribute": "def f(i, k):\n    return scipy.signal.correlate2d(i, k, mode='valid')\n",
+        "imported name": "def f(i, k):\n    return correlate2d(i, k, mode='valid')\n",
+        "import inside": "def f(i, k):\n    import scipy.signal as s\n    return s.correlate2d(i, k, 'valid')\n",
+        "through a helper": "def g(i, k):\n    return correlate2d(i, k, mode='valid')\n"
+                            "def f(i, k):\n    return g(i, k)\n",
+    }
+    for label, src in variants.items():
+        env = dict(ns)
+        exec(src, env)
+        assert forbidden_calls(env["f"]), label
+    env = dict(ns)
+    exec("def f(i, k):\n    return np.einsum('ij,ij->', i, k)\n", env)
+    assert forbidden_calls(env["f"]) == []
+
+
+def test_library_convolution_earns_no_credit(capsys):
+    from scipy.signal import correlate2d
+
+    env = {"correlate2d": correlate2d}
+    exec("def f(i, k):\n    return correlate2d(i, k, mode='valid').astype(float)\n", env)
+    assert check_function("f", _reference, CASES, points=3, namespace=env) == 0.0
+    assert "library convolution" in capsys.readouterr().out
+
+
+def test_choices_score_right_picks_minus_wrong_ones():
+    right = {"A", "C", "E"}
+    assert check_choices("q", right, 3, namespace={"q": {"a", "c", "e"}}) == 3.0
+    assert check_choices("q", right, 3, namespace={"q": ["A", "C"]}) == 2.0
+    assert check_choices("q", right, 3, namespace={"q": {"A", "C", "E", "B"}}) == 2.0
+    assert check_choices("q", right, 3, namespace={"q": set("ABCDEF")}) == 0.0
+    assert check_choices("q", right, 3, namespace={"q": 5}) == 0.0
+
+
+def test_order_and_number_and_value():
+    assert check_order("o", list("ABC"), 2, namespace={"o": ["a", "b", "c"]}) == 2.0
+    assert check_order("o", list("ABC"), 3, namespace={"o": ["A", "C", "B"]}) == 1.0
+    assert check_number("n", 760, 1, namespace={"n": 760.0}) == 1.0
+    assert check_number("n", 760, 1, namespace={"n": 750}) == 0.0
+    assert check_number("n", 1, 1, namespace={"n": True}) == 0.0
+    vals = [Check("is 3x3", lambda k: np.shape(k) == (3, 3)), Check("sums to 0", lambda k: abs(np.sum(k)) < 1e-9)]
+    assert check_value("k", vals, 2, namespace={"k": np.ones((3, 3))}) == 1.0
+
+
+def test_scores_never_exceed_points_and_are_floored():
+    assert checks._score([checks.Outcome("a", True)] * 2 + [checks.Outcome("b", False)], 1) == 0.66

@@ -1,0 +1,95 @@
+"""`cnnlab grade NOTEBOOK --json`: the contract of graded-api.md, through the real CLI."""
+from __future__ import annotations
+
+import json
+import subprocess
+
+import nbformat
+import pytest
+
+from cnnlab.nbtools import fill_answers, instructor_answers
+from cnnlab.simulate import load_catalogue
+
+from conftest import cnnlab_cmd, run_env
+
+ASSIGNMENT, NOTEBOOK = "02_kernels", "kernels"
+
+
+def _run(course_root, *args):
+    return subprocess.run(cnnlab_cmd("--course", str(course_root), *args), capture_output=True, text=True,
+                          env=run_env(), timeout=300)
+
+
+def _notebook(course, answers=None):
+    release = nbformat.read(course.root / "release" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    return release if answers is None else fill_answers(release, answers)
+
+
+def _untouched(root) -> set:
+    return {p.name for p in root.iterdir()}
+
+
+def test_instructor_notebook_gets_full_marks(course_copy, tmp_path):
+    before = _untouched(course_copy.root)
+    path = tmp_path / f"{NOTEBOOK}.ipynb"
+    nbformat.write(_notebook(course_copy, instructor_answers(course_copy.read_source(ASSIGNMENT, NOTEBOOK))), str(path))
+    proc = _run(course_copy.root, "grade", str(path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["assignment"] == ASSIGNMENT and result["notebook"] == NOTEBOOK
+    assert result["score"] == result["max_score"] > 0
+    assert result["tests"] and all(t["status"] == "passed" for t in result["tests"])
+    assert {"conv2d_hidden", "cross_correlate2d_hidden"} <= {t["grade_id"] for t in result["tests"]}
+    assert _untouched(course_copy.root) == before, "grading one notebook changed the course folder"
+
+
+def test_a_mistake_fails_its_item_with_a_hint_and_no_hidden_source(course, course_copy, tmp_path):
+    answers = instructor_answers(course_copy.read_source(ASSIGNMENT, NOTEBOOK))
+    mistake = next(v for v in load_catalogue(course, ASSIGNMENT)[0] if v.item == "conv2d")
+    path = tmp_path / "submission.ipynb"
+    nbformat.write(_notebook(course_copy, {**answers, mistake.cell_id: mistake.code}), str(path))
+    proc = _run(course_copy.root, "grade", str(path), "--assignment", ASSIGNMENT, "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    tests = {t["grade_id"]: t for t in result["tests"]}
+    assert tests["conv2d_hidden"]["status"] == "failed"
+    assert tests["conv2d_hidden"]["score"] < tests["conv2d_hidden"]["max_score"]
+    assert tests["conv2d_hidden"]["message"]
+    assert tests["cross_correlate2d_hidden"]["status"] == "passed"
+    assert "HIDDEN" not in proc.stdout and "_reference" not in proc.stdout
+
+
+def test_untouched_notebook_scores_zero(course_copy, tmp_path):
+    path = tmp_path / f"{NOTEBOOK}.ipynb"
+    nbformat.write(_notebook(course_copy), str(path))
+    proc = _run(course_copy.root, "grade", str(path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["score"] == 0 and result["max_score"] > 0
+    assert all(t["status"] in {"failed", "error"} for t in result["tests"])
+
+
+@pytest.mark.parametrize("content,reason", [
+    (b"{ this is not json", "not a Jupyter notebook"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00binary", "not a Jupyter notebook"),
+    (b"", "not a Jupyter notebook"),
+])
+def test_what_is_not_a_notebook_exits_2_with_one_line(course_copy, tmp_path, content, reason):
+    path = tmp_path / f"{NOTEBOOK}.ipynb"
+    path.write_bytes(content)
+    proc = _run(course_copy.root, "grade", str(path), "--json")
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and reason in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_unknown_assignment_and_missing_file_exit_2(course_copy, tmp_path):
+    path = tmp_path / "mystery.ipynb"
+    nbformat.write(_notebook(course_copy), str(path))
+    for args, reason in [(("grade", str(path), "--json"), "no assignment has a notebook named 'mystery'"),
+                         (("grade", str(path), "--assignment", "99_nope", "--json"), "unknown assignment '99_nope'"),
+                         (("grade", str(tmp_path / "gone.ipynb"), "--json"), "no such file")]:
+        proc = _run(course_copy.root, *args)
+        assert proc.returncode == 2, args
+        assert reason in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

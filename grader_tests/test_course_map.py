@@ -1,0 +1,100 @@
+"""course.yml maps every guiding question, verbatim, to auto-graded items that exist."""
+from __future__ import annotations
+
+import re
+
+from cnnlab.nbtools import grade_id, nbgrader_meta
+
+# The course page's guiding questions, verbatim (DEVELOPERS.md).
+GUIDING_QUESTIONS = [
+    "What are the motivations of CNNs?",
+    "Why are they ideal for image processing (3 points)?",
+    "What is a convolutional layer?",
+    "What are the fundamental components of a CNN's architecture?",
+    "What is a filter?",
+    "A kernel?",
+    "How are weights represented in a CNN?",
+    "What is a feature map?",
+    "What does pooling do?",
+    "What does padding do?",
+]
+# The videos the course page sends students to.
+COURSE_PAGE_VIDEOS = {"statquest_cnn", "deeplizard_cnn", "cs231n_lecture5", "siraj_cnn", "alexnet",
+                      "cs231n_lecture9", "sentdex_keras"}
+
+
+def _cells(course):
+    out = {}
+    for a in course.assignments:
+        for nb in a.notebooks:
+            for cell in course.read_source(a.id, nb).cells:
+                if grade_id(cell):
+                    out.setdefault(a.id, {})[grade_id(cell)] = cell
+    return out
+
+
+def test_every_guiding_question_appears_verbatim_once(course):
+    texts = [q["text"] for q in course.questions]
+    assert sorted(texts) == sorted(GUIDING_QUESTIONS)
+
+
+def test_every_question_is_assessed_by_auto_graded_points(course):
+    cells = _cells(course)
+    for q in course.questions:
+        points = 0.0
+        assert q.get("assessed_by"), f"{q['id']}: no grade_ids"
+        for assignment_id, ids in q["assessed_by"].items():
+            for gid in ids:
+                cell = cells.get(assignment_id, {}).get(gid)
+                assert cell is not None, f"{q['id']}: {assignment_id}/{gid} is not in source/"
+                meta = nbgrader_meta(cell)
+                assert meta.get("grade") and not meta.get("solution") and cell.cell_type == "code", \
+                    f"{gid} is not an autograded test cell"
+                assert float(meta.get("points", 0)) > 0, f"{gid} carries no points"
+                points += float(meta["points"])
+        assert points > 0, f"{q['id']} has no auto-graded point"
+
+
+def test_grade_ids_are_unique_across_the_course(course):
+    seen = {}
+    for a in course.assignments:
+        for nb in a.notebooks:
+            for cell in course.read_source(a.id, nb).cells:
+                gid = grade_id(cell)
+                if gid:
+                    assert gid not in seen, f"{gid} is in both {seen[gid]} and {a.id}"
+                    seen[gid] = a.id
+
+
+def test_videos_are_known_and_all_course_page_videos_are_used(course):
+    videos = course.videos
+    assert COURSE_PAGE_VIDEOS <= set(videos)
+    used = set()
+    for q in course.questions:
+        assert set(q.get("videos", {})) <= set(videos), q["id"]
+        used |= set(q.get("videos", {}))
+    for a in course.assignments:
+        assert set(a.videos) <= set(videos), a.id
+        used |= set(a.videos)
+    assert COURSE_PAGE_VIDEOS <= used, f"never linked: {COURSE_PAGE_VIDEOS - used}"
+
+
+def test_notebook_links_are_the_course_videos(course):
+    urls = {v["url"] for v in course.videos.values()}
+    for a in course.assignments:
+        linked = set()
+        for nb in a.notebooks:
+            for cell in course.read_source(a.id, nb).cells:
+                if cell.cell_type == "markdown":
+                    linked |= {u.split("&t=")[0] for u in re.findall(r"\((https?://[^)\s]+)\)", cell.source)}
+        video_urls = {u for u in linked if "youtube.com" in u or "papers.nips.cc" in u}
+        assert video_urls, f"{a.id} links no video"
+        assert video_urls <= urls, f"{a.id} links videos course.yml does not know: {video_urls - urls}"
+        for vid in a.videos:
+            assert course.videos[vid]["url"] in linked, f"{a.id} lists {vid} but never links it"
+
+
+def test_every_listed_notebook_exists(course):
+    for a in course.assignments:
+        for nb in a.notebooks:
+            assert course.source_notebook(a.id, nb).is_file()
