@@ -239,7 +239,10 @@ def _compare(result, expected, returns: str, rtol: float, atol: float) -> str:
         return f"returned {type(result).__name__}, expected a NumPy array"
     if result.shape != np.shape(expected):
         return f"output has shape {result.shape}, which is not the right shape"
-    if not np.issubdtype(result.dtype, np.floating):
+    if returns == "same-dtype":
+        if result.dtype != np.asarray(expected).dtype:
+            return f"output dtype is {result.dtype}; keep the input's dtype (e.g. dtype=x.dtype)"
+    elif not np.issubdtype(result.dtype, np.floating):
         return f"output dtype is {result.dtype}; return a floating-point array (e.g. astype(float))"
     if not np.allclose(result, expected, rtol=rtol, atol=atol):
         wrong = int(np.sum(~np.isclose(result, expected, rtol=rtol, atol=atol)))
@@ -264,9 +267,13 @@ def run_cases(func: Callable, reference: Callable | None, cases: Sequence[Case],
                 expected = f" (expected {c.raises.__name__})" if c.raises else ""
                 outcomes.append(Outcome(c.label, False, f"raised {type(exc).__name__}: {exc}{expected}"))
             continue
-        if not all(_same_value(a, b) for a, b in zip(
-                list(args) + list(kwargs.values()), list(pristine[0]) + list(pristine[1].values()))):
+        inputs = list(args) + list(kwargs.values())
+        if not all(_same_value(a, b) for a, b in zip(inputs, list(pristine[0]) + list(pristine[1].values()))):
             outcomes.append(Outcome(c.label, False, "changed its input array; work on a copy"))
+            continue
+        if isinstance(result, np.ndarray) and any(
+                isinstance(a, np.ndarray) and np.shares_memory(result, a) for a in inputs):
+            outcomes.append(Outcome(c.label, False, "returned its input (or a view of it); return a new array"))
             continue
         if c.raises is not None:
             outcomes.append(Outcome(c.label, False, f"returned instead of raising {c.raises.__name__}"))
@@ -318,7 +325,10 @@ def check_function(name: str, reference: Callable, cases: Sequence[Case], points
     """Grade the student's function `name` on `cases`; returns the points earned.
 
     returns -- "array": a float ndarray compared element-wise with the reference
+               "same-dtype": an ndarray with the reference's dtype (zero_pad keeps it)
                "int": a whole number (sizes, counts)
+    A result that is one of the inputs, or a view of one, never passes: the
+    caller changing it would change their own image.
     Each case is worth the same share of `points`.
     """
     func = _lookup(name, namespace)

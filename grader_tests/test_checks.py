@@ -182,3 +182,22 @@ def test_order_and_number_and_value():
 
 def test_scores_never_exceed_points_and_are_floored():
     assert checks._score([checks.Outcome("a", True)] * 2 + [checks.Outcome("b", False)], 1) == 0.66
+
+
+def test_returning_the_input_or_a_view_never_passes():
+    def pad0(x, pad):
+        return x if pad == 0 else np.pad(x, pad)
+
+    cases = [case("pad 0", random_array((3, 4), seed=1), 0), case("pad 1", random_array((3, 4), seed=2), 1)]
+    outcomes = run_cases(pad0, lambda x, pad: np.pad(x, pad), cases, returns="same-dtype")
+    assert [o.passed for o in outcomes] == [False, True]
+    assert "returned its input" in outcomes[0].reason
+
+
+def test_same_dtype_results_must_keep_the_input_dtype():
+    x = random_array((3, 4), seed=5, low=0, high=9, integer=True).astype(np.uint8)
+    cases = [case("uint8", x, 1)]
+    keep = lambda x, pad: np.pad(x, pad)  # noqa: E731
+    assert run_cases(keep, keep, cases, returns="same-dtype")[0].passed
+    widened = run_cases(lambda x, pad: np.pad(x, pad).astype(float), keep, cases, returns="same-dtype")[0]
+    assert not widened.passed and "keep the input's dtype" in widened.reason

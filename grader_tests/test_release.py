@@ -36,6 +36,10 @@ def _secret_lines(source: str, begin: str, end: str) -> list[str]:
     return [ln for ln in _block(source, begin, end) if len(ln) >= 12 and not ln.startswith("#")]
 
 
+def _lines(source: str) -> set[str]:
+    return {ln.strip() for ln in source.splitlines()}
+
+
 def test_source_notebooks_are_stored_without_outputs(course):
     for a in course.assignments:
         for nb in a.notebooks:
@@ -50,7 +54,7 @@ def test_release_holds_no_solution_and_no_hidden_test(course):
         for gid, cell in cells_by_id(source).items():
             secret = _secret_lines(cell.source, "BEGIN SOLUTION", "END SOLUTION") + \
                 _secret_lines(cell.source, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
-            leaked = [ln for ln in secret if ln in released[gid].source]
+            leaked = [ln for ln in secret if ln in _lines(released[gid].source)]
             assert not leaked, f"{a}/{nb} {gid} shows: {leaked[:3]}"
 
 
@@ -61,9 +65,9 @@ def test_solutions_hold_answers_but_no_hidden_test(course):
         solved = cells_by_id(solution)
         for gid, cell in cells_by_id(source).items():
             for line in _secret_lines(cell.source, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
-                assert line not in solved[gid].source, f"{a}/{nb} {gid} shows hidden line {line!r}"
+                assert line not in _lines(solved[gid].source), f"{a}/{nb} {gid} shows hidden line {line!r}"
             for line in _secret_lines(cell.source, "BEGIN SOLUTION", "END SOLUTION"):
-                assert line in solved[gid].source, f"{a}/{nb} {gid} lacks the answer line {line!r}"
+                assert line in _lines(solved[gid].source), f"{a}/{nb} {gid} lacks the answer line {line!r}"
 
 
 def test_release_notebooks_import_only_what_students_install(course):

@@ -10,8 +10,8 @@ from ..nbtools import cells_by_id
 
 STATUSES = ("passed", "failed", "error", "timeout", "missing")
 
-#: How nbclient/nbgrader mark a cell that ran out of time.
-TIMEOUT_NAMES = {"CellTimeoutError", "TimeoutError"}
+#: How nbgrader's Execute marks a cell that ran out of time.
+TIMEOUT_NAMES = {"CellTimeoutError"}
 
 
 @dataclass
@@ -44,11 +44,12 @@ def _failure_lines(cell) -> list[str]:
 def cell_status(cell, score: float, max_score: float) -> tuple[str, str]:
     if cell is None:
         return "missing", "this cell was not in the submitted notebook"
+    # nbgrader interrupts a cell that runs out of time: KeyboardInterrupt, then CellTimeoutError
+    if any(o.get("output_type") == "error" and o.get("ename") in TIMEOUT_NAMES for o in cell.get("outputs", [])):
+        return "timeout", "the cell ran out of time (an infinite loop?)"
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error":
             ename, evalue = output.get("ename", "Error"), output.get("evalue", "")
-            if ename in TIMEOUT_NAMES or "timed out" in evalue.lower():
-                return "timeout", "the cell ran out of time (an infinite loop?)"
             first = evalue.strip().splitlines()[0] if evalue.strip() else ""
             status = "failed" if ename == "AssertionError" else "error"
             return status, f"{ename}: {first}" if first else ename
