@@ -40,6 +40,9 @@ c.Execute.timeout = 30
 # No per-cell timestamps in executed notebooks: solutions/ is committed and must only
 # change when source/ does.
 c.Execute.record_timing = False
+# The kernel's own start-up warnings (TCP without encryption on loopback) are noise in every
+# grading log; errors still show.
+c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 
 # Feedback never shows hidden tests: strip the hidden blocks from the test cells and
 # cut tracebacks out of them down to their last line (the hint), so no hidden source

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from .course import CourseError, load_course
+from .grading.sandbox import SandboxUnavailable
 
 
 def _course(ctx: click.Context):
@@ -60,16 +61,27 @@ def build(ctx, assignments, check):
     click.echo(f"build: {len(report.written)} file(s) written" if report.written else "build: already up to date")
 
 
+UNSAFE_HELP = "Run student code WITHOUT the sandbox, as you, with access to everything you can read."
+
+
+def _warn_unsafe(unsafe: bool) -> None:
+    if unsafe:
+        click.secho("WARNING: --unsafe-no-sandbox: student code runs as you, with your files and network. "
+                    "Grade only code you trust.", fg="red", err=True)
+
+
 @cli.command()
 @click.argument("notebook", type=click.Path(path_type=Path))
 @click.option("--assignment", default=None, help="Assignment id (default: from the notebook's file name).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@click.option("--unsafe-no-sandbox", "unsafe", is_flag=True, help=UNSAFE_HELP)
 @click.pass_context
-def grade(ctx, notebook, assignment, as_json):
+def grade(ctx, notebook, assignment, as_json, unsafe):
     """Grade one submitted NOTEBOOK in isolation, exactly as autograde would."""
     from .grading import grade_notebook
 
-    result = grade_notebook(_course(ctx), notebook, assignment)
+    _warn_unsafe(unsafe)
+    result = grade_notebook(_course(ctx), notebook, assignment, sandbox=not unsafe)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
         return
@@ -82,24 +94,45 @@ def grade(ctx, notebook, assignment, as_json):
 @cli.command()
 @click.argument("assignment")
 @click.option("--student", "students", multiple=True, help="Only this student (repeatable).")
-@click.option("--force", is_flag=True, help="Regrade submissions that are already graded.")
+@click.option("--workers", type=click.IntRange(1, 256), default=None,
+              help="Submissions graded at once (default: the machine's cores).")
+@click.option("--force", is_flag=True, help="Regrade submissions that are already graded and unchanged.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--unsafe-no-sandbox", "unsafe", is_flag=True, help=UNSAFE_HELP)
 @click.pass_context
-def autograde(ctx, assignment, students, force, as_json):
-    """Grade every submission in submitted/*/ASSIGNMENT into autograded/ and the gradebook."""
+def autograde(ctx, assignment, students, workers, force, as_json, unsafe):
+    """Grade every submission in submitted/*/ASSIGNMENT into autograded/ and the gradebook.
+
+    Student code runs sandboxed (bubblewrap), several submissions at once; a
+    broken submission is graded for what it is and never stops the class. A
+    rerun grades only what is new or changed (--force: everything).
+    """
     from .grading import autograde as run
 
-    summary = run(_course(ctx), assignment, list(students) or None, force=force, progress=not as_json)
+    _warn_unsafe(unsafe)
+    summary = run(_course(ctx), assignment, list(students) or None, force=force, workers=workers,
+                  sandbox=not unsafe, progress=not as_json)
     if as_json:
-        click.echo(json.dumps(summary.as_dict()))
+        click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
     else:
         if summary.registered:
             click.echo(f"registered {assignment} in the gradebook from source/")
         for r in summary.results:
-            status = f"{r.score:6.2f} / {r.max_score:g}" if r.ok else f"not graded: {r.reason}"
-            click.echo(f"  {r.student:<24} {status}")
-        click.echo(f"autograde {assignment}: {len(summary.results) - len(summary.failed)} graded, "
-                   f"{len(summary.failed)} not graded, {len(summary.skipped)} already graded (use --force)")
+            if r.status == "skipped":
+                continue
+            status = f"{r.score:6.2f} / {r.max_score:<5g}" if r.ok else "not graded"
+            notes = [*r.problems, *(["a cell timed out"] if r.timeouts else []),
+                     *(["the kernel died"] if r.kernel_died else []), *([r.reason] if r.reason else [])]
+            if r.repairs or r.dropped_files:
+                notes.append(f"{len(r.repairs)} repair(s), {len(r.dropped_files)} extra file(s) ignored")
+            click.echo(f"  {r.student:<20} {status}  {'; '.join(notes)}")
+        c = summary.counts()
+        click.echo(f"autograde {assignment}: {c['graded']} graded, {c['zero_broken']} zero (broken), "
+                   f"{c['timeouts']} with timeouts, {c['kernel_deaths']} kernel deaths, {c['repaired']} repaired, "
+                   f"{c['not_graded']} not graded, {c['skipped']} unchanged (skipped; --force regrades) "
+                   f"in {summary.seconds:.1f} s with {summary.workers} worker(s)"
+                   f"{'' if summary.sandboxed else ', UNSANDBOXED'}")
+        click.echo(f"log: {summary.log}")
     if summary.failed:
         sys.exit(1)
 
@@ -110,7 +143,7 @@ def autograde(ctx, assignment, students, force, as_json):
 @click.pass_context
 def feedback(ctx, assignment, student):
     """Write feedback/<student>/ASSIGNMENT/*.html (hidden tests never shown)."""
-    from .grading.autograde import course_api
+    from .workspace import course_api
 
     course = _course(ctx)
     course.assignment(assignment)
@@ -132,7 +165,7 @@ def export(ctx, dest, assignments, missing):
     from nbgrader.api import Gradebook
 
     from .export import CsvExportPlugin
-    from .grading.autograde import course_api
+    from .workspace import course_api
 
     api = course_api(_course(ctx))
     plugin = CsvExportPlugin(to=str(dest), assignment=list(assignments), missing=missing)
@@ -168,6 +201,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except CourseError as exc:
         _fail(str(exc))
+    except SandboxUnavailable as exc:
+        _fail(f"{exc}. Student code is not run without isolation; pass --unsafe-no-sandbox to do it anyway.")
     except KeyboardInterrupt:
         _fail("interrupted")
     except SystemExit:

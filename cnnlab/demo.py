@@ -19,7 +19,7 @@ from .build import build
 from .course import Course, load_course
 from .export import CsvExportPlugin
 from .grading import autograde
-from .grading.autograde import course_api
+from .workspace import course_api
 from .nbtools import fill_answers, instructor_answers
 from .simulate import load_catalogue
 
@@ -73,7 +73,8 @@ def make_class(course: Course, demo: Course) -> None:
 def score_table(demo: Course) -> str:
     api = course_api(demo)
     ids = [a.id for a in demo.assignments]
-    lines = [f"{'student':<28}" + "".join(f"{i[:14]:>16}" for i in ids) + f"{'total':>12}"]
+    width = max(len(i) for i in ids) + 2
+    lines = [f"{'student':<28}" + "".join(f"{i:>{width}}" for i in ids) + f"{'total':>16}"]
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
         for sid, first, last, _ in CLASS:
             row, total, out_of = [], 0.0, 0.0
@@ -82,7 +83,7 @@ def score_table(demo: Course) -> str:
                 row.append(f"{sub.score:>7.2f} / {sub.max_score:<6g}")
                 total, out_of = total + sub.score, out_of + sub.max_score
             name = f"{first} {last}"[:26]
-            lines.append(f"{name:<28}" + "".join(f"{c:>16}" for c in row) + f"{total:>7.2f} / {out_of:g}")
+            lines.append(f"{name:<28}" + "".join(f"{c:>{width}}" for c in row) + f"{total:>9.2f} / {out_of:g}")
     return "\n".join(lines)
 
 
@@ -107,6 +108,9 @@ def run_demo(course: Course, out: Path) -> None:
     click.echo("4/6 autograde")
     for a in demo.assignments:
         summary = autograde(demo, a.id, force=True)
+        c = summary.counts()
+        click.echo(f"    {a.id}: {c['graded']} graded in {summary.seconds:.1f} s "
+                   f"({summary.workers} workers, {'sandboxed' if summary.sandboxed else 'NOT sandboxed'})")
         for r in summary.failed:
             click.echo(f"    {a.id}/{r.student}: not graded: {r.reason}")
 

@@ -7,7 +7,6 @@ exactly as the course does: same nbgrader_config.py, same source/.
 """
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import sys
@@ -32,8 +31,12 @@ def ensure_venv_on_path() -> None:
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
 
 
-def _quiet(logger_name: str = "traitlets") -> None:
-    logging.getLogger(logger_name).setLevel(logging.WARNING)
+def course_api(course: Course) -> NbGraderAPI:
+    """nbgrader's API on the course itself (its gradebook, its folders)."""
+    ensure_venv_on_path()
+    cfg = course.nbgrader_config()
+    cfg.Application.log_level = "WARNING"
+    return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
 
 
 class Workspace:

@@ -37,7 +37,6 @@ class GradedClass:
         self.mistakes, self.alternatives = load_catalogue(course, assignment_id)
         self.variants = self.mistakes + self.alternatives
         self.grades: dict[str, dict[str, tuple[float, float]]] = {}
-        self.autograded = {}
         with Workspace(course) as ws:
             ws.generate_assignment(assignment_id)
             for student, notebooks in submissions(course, ws, assignment_id, self.variants).items():
@@ -47,8 +46,6 @@ class GradedClass:
                 ws.autograde(assignment_id, student)
                 per_nb = ws.grades(assignment_id, student)
                 self.grades[student] = {gid: sg for nb in per_nb.values() for gid, sg in nb.items()}
-                self.autograded[student] = {
-                    nb: ws.autograded_notebook(assignment_id, student, nb) for nb in notebooks}
 
     def student_of(self, variant) -> str:
         return f"variant{self.variants.index(variant):02d}"

@@ -18,17 +18,22 @@ GRADED_FUNCTIONS = ["cross_correlate2d", "conv2d", "zero_pad", "pool2d",
                     "conv_output_size", "conv_param_count", "dense_param_count"]
 
 
+def _assignments():
+    # one xdist group per assignment: a worker grades each simulated class once
+    return [pytest.param(a, id=a, marks=pytest.mark.xdist_group(a)) for a in assignment_ids()]
+
+
 def _variants(kind: str):
     course = load_course(ROOT)
     params = []
     for a in assignment_ids():
         mistakes, alternatives = load_catalogue(course, a)
         for v in (mistakes if kind == "mistake" else alternatives):
-            params.append(pytest.param(a, v, id=f"{a}:{v.item}:{v.name}"))
+            params.append(pytest.param(a, v, id=f"{a}:{v.item}:{v.name}", marks=pytest.mark.xdist_group(a)))
     return params
 
 
-@pytest.mark.parametrize("assignment_id", assignment_ids())
+@pytest.mark.parametrize("assignment_id", _assignments())
 def test_instructor_answers_get_full_marks(graded_class, assignment_id):
     grades = graded_class(assignment_id).grades["instructor"]
     assert grades, "the instructor's notebook was not graded"
@@ -36,7 +41,7 @@ def test_instructor_answers_get_full_marks(graded_class, assignment_id):
     assert not lost, f"instructor answers lost marks: {lost}"
 
 
-@pytest.mark.parametrize("assignment_id", assignment_ids())
+@pytest.mark.parametrize("assignment_id", _assignments())
 def test_untouched_release_notebook_gets_zero(graded_class, assignment_id):
     grades = graded_class(assignment_id).grades["blank"]
     assert grades and sum(m for _, m in grades.values()) > 0

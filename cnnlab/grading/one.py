@@ -1,18 +1,23 @@
 """`cnnlab grade NOTEBOOK`: one submitted notebook, graded in isolation.
 
 A throwaway copy of the course registers the assignment from source/ and
-autogrades the notebook with exactly the tests `autograde` uses; nothing of
-the course (gradebook, submitted/, autograded/) is touched.
+grades the notebook through the same pipeline as `cnnlab autograde`
+(intake, sandboxed execution, nbgrader's scoring); nothing of the course
+(gradebook, submitted/, autograded/) is touched.
 """
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import nbformat
 
-from ..course import Course, CourseError
+from ..course import Course, CourseError, load_course
 from ..workspace import Workspace
+from .intake import _stem_key
+from .pipeline import ClassGrader
 from .results import notebook_results
+from .sandbox import check_available
 
 STUDENT = "student"
 
@@ -21,7 +26,7 @@ class GradeError(CourseError):
     """The notebook cannot be graded at all (exit status 2, one line)."""
 
 
-def _read_submission(path: Path) -> bytes:
+def _check_submission(path: Path) -> None:
     if not path.is_file():
         raise GradeError(f"{path}: no such file")
     try:
@@ -33,32 +38,40 @@ def _read_submission(path: Path) -> bytes:
     except Exception as exc:  # invalid JSON, binary data, not nbformat
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise GradeError(f"{path}: not a Jupyter notebook ({reason[:120]})") from None
-    return raw
 
 
-def grade_notebook(course: Course, path: str | Path, assignment_id: str | None = None) -> dict:
+def _assignment_of(course: Course, path: Path, assignment_id: str | None):
+    if assignment_id is not None:
+        return course.assignment(assignment_id)
+    key = _stem_key(path.stem)
+    for a in course.assignments:
+        if path.stem in a.notebooks or key in {n.lower() for n in a.notebooks}:
+            return a
+    raise CourseError(f"no assignment has a notebook named {path.stem!r}; pass --assignment")
+
+
+def grade_notebook(course: Course, path: str | Path, assignment_id: str | None = None,
+                   sandbox: bool = True) -> dict:
     """Grade one notebook file; returns the JSON-ready result of the contract."""
     path = Path(path)
-    raw = _read_submission(path)
-    if assignment_id is None:
-        assignment = course.assignment_for_notebook(path.stem)
-        notebook = path.stem
-    else:
-        assignment = course.assignment(assignment_id)
-        # a notebook saved under another name is graded as the assignment's only notebook
-        notebook = path.stem if path.stem in assignment.notebooks or len(assignment.notebooks) != 1 \
-            else assignment.notebooks[0]
-        if notebook not in assignment.notebooks:
-            raise GradeError(f"{path.name}: assignment {assignment.id} has no notebook of that name "
-                             f"(it has: {', '.join(assignment.notebooks)})")
+    _check_submission(path)
+    assignment = _assignment_of(course, path, assignment_id)
+    if sandbox:
+        check_available()
     with Workspace(course) as ws:
         ws.generate_assignment(assignment.id)
-        ws.submit(STUDENT, assignment.id, {notebook: raw})
-        result = ws.autograde(assignment.id, STUDENT)
-        grades = ws.grades(assignment.id, STUDENT).get(notebook)
-        if not result.get("success") or grades is None:
-            log = (result.get("error") or result.get("log") or "").strip().splitlines()
-            raise GradeError(f"{path.name}: nbgrader could not grade it ({log[-1] if log else 'no reason given'})")
+        folder = ws.root / "submitted" / STUDENT / assignment.id
+        folder.mkdir(parents=True)
+        shutil.copyfile(path, folder / path.name)
+        result = ClassGrader(load_course(ws.root), assignment.id, sandbox=sandbox).grade(STUDENT)
+        if result.status == "error":
+            raise GradeError(f"{path.name}: could not be graded ({result.reason})")
+        graded = [n for n in assignment.notebooks if (ws.root / "autograded" / STUDENT / assignment.id / f"{n}.ipynb").exists()]
+        if not graded:
+            raise GradeError(f"{path.name}: assignment {assignment.id} has no notebook it could be graded as "
+                             f"(it has: {', '.join(assignment.notebooks)})")
+        notebook = graded[0]
+        grades = ws.grades(assignment.id, STUDENT).get(notebook, {})
         tests = notebook_results(ws.autograded_notebook(assignment.id, STUDENT, notebook), grades)
     return {
         "assignment": assignment.id,

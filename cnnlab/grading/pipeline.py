@@ -1,0 +1,316 @@
+"""`cnnlab autograde`: a class, graded in parallel, sandboxed, resumable.
+
+For each submission, in a worker thread:
+
+    intake (trusted)          submitted/<s>/A → .cnnlab/intake/<s>/A, repaired (intake.py)
+    nbgrader Autograde        sanitize from the gradebook (OverwriteCells & co, trusted)
+      └ SandboxedExecute      the notebook runs in bubblewrap (untrusted, parallel)
+      └ SaveAutoGrades & co   scores into the gradebook (trusted)
+    publish (trusted)         .cnnlab/staging/<s>/A → autograded/<s>/A in one rename
+
+Every trusted step holds the coordinator lock, so the gradebook has one
+writer at a time; only sandboxed execution overlaps. A submission is done
+when its autograded folder holds `.cnnlab.json` with the fingerprint of what
+was handed in: a killed run leaves no such folder (staging is thrown away),
+and the rerun grades what is missing or changed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.api import Gradebook
+from nbgrader.converters import Autograde
+from nbgrader.converters.base import BaseConverter
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
+                                    SaveAutoGrades)
+from nbgrader.utils import capture_log
+from tqdm import tqdm
+
+from ..course import Course, CourseError
+from .execute import COORDINATOR, SandboxedExecute
+from .intake import Intake, take_in
+from .sandbox import check_available
+
+WORK = ".cnnlab"
+MARKER = ".cnnlab.json"
+
+
+@dataclass
+class SubmissionResult:
+    student: str
+    status: str                 # graded | broken | skipped | error
+    score: float = 0.0
+    max_score: float = 0.0
+    problems: list[str] = field(default_factory=list)
+    repairs: list[str] = field(default_factory=list)
+    dropped_files: list[str] = field(default_factory=list)
+    timeouts: int = 0
+    kernel_died: bool = False
+    reason: str = ""
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("graded", "broken", "skipped")
+
+
+@dataclass
+class AutogradeSummary:
+    assignment: str
+    registered: bool = False
+    sandboxed: bool = True
+    workers: int = 1
+    seconds: float = 0.0
+    results: list[SubmissionResult] = field(default_factory=list)
+    log: str = ""
+
+    @property
+    def failed(self) -> list[SubmissionResult]:
+        return [r for r in self.results if not r.ok]
+
+    @property
+    def skipped(self) -> list[str]:
+        return [r.student for r in self.results if r.status == "skipped"]
+
+    def counts(self) -> dict[str, int]:
+        done = [r for r in self.results if r.status != "skipped"]
+        return {
+            "graded": sum(r.status == "graded" for r in done),
+            "zero_broken": sum(r.status == "broken" for r in done),
+            "with_problems": sum(bool(r.problems) for r in done),
+            "repaired": sum(bool(r.repairs or r.dropped_files) for r in done),
+            "timeouts": sum(r.timeouts > 0 for r in done),
+            "kernel_deaths": sum(r.kernel_died for r in done),
+            "not_graded": sum(not r.ok for r in done),
+            "skipped": len(self.results) - len(done),
+        }
+
+    def as_dict(self) -> dict:
+        return {"assignment": self.assignment, "registered": self.registered, "sandboxed": self.sandboxed,
+                "workers": self.workers, "seconds": round(self.seconds, 2), "counts": self.counts(),
+                "log": self.log, "results": [asdict(r) for r in self.results]}
+
+
+def submitted_students(course: Course, assignment_id: str) -> list[str]:
+    folder = course.root / "submitted"
+    return sorted(p.parent.name for p in folder.glob(f"*/{assignment_id}") if p.is_dir())
+
+
+def _read_marker(folder: Path) -> dict:
+    try:
+        return json.loads((folder / MARKER).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _replace_dir(staged: Path, final: Path) -> None:
+    """Put `staged` at `final` with renames only: a kill leaves either the old or the new."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    trash = final.parent / f".{final.name}.old-{os.getpid()}"
+    if final.exists():
+        os.replace(final, trash)
+    os.replace(staged, final)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def _outcome_from_notebooks(folder: Path) -> tuple[int, bool]:
+    timeouts, died = 0, False
+    for path in folder.glob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            names = {o.get("ename") for o in cell.get("outputs", []) if o.get("output_type") == "error"}
+            timeouts += "CellTimeoutError" in names
+            died = died or "DeadKernelError" in names
+    return timeouts, died
+
+
+class ThreadSafeAutograde(Autograde):
+    """nbgrader's Autograde without its process-wide NBGRADER_EXECUTION toggle.
+
+    nbgrader.utils.setenv (0.9.6) saves the previous value under the wrong key
+    and deletes the variable on exit, which raises KeyError as soon as two runs
+    overlap in threads. The variable only ever told student code it was being
+    graded, and the sandbox clears the environment anyway.
+    """
+
+    def convert_single_notebook(self, notebook_filename: str) -> None:
+        self._sanitizing = True
+        self._init_preprocessors()
+        BaseConverter.convert_single_notebook(self, notebook_filename)
+        notebook_filename = os.path.join(self.writer.build_directory, os.path.basename(notebook_filename))
+        self._sanitizing = False
+        self._init_preprocessors()
+        try:
+            BaseConverter.convert_single_notebook(self, notebook_filename)
+        finally:
+            self._sanitizing = True
+
+
+class ClassGrader:
+    """Grades the submissions of one assignment of one course."""
+
+    def __init__(self, course: Course, assignment_id: str, sandbox: bool = True):
+        self.course = course
+        self.assignment = course.assignment(assignment_id)
+        self.sandbox = sandbox
+        self.root = course.root
+        base = course.nbgrader_config()
+        self.course_id = base.CourseDirectory.get("course_id", "")
+        self.db_url = base.CourseDirectory.get("db_url") or f"sqlite:///{self.root / 'gradebook.db'}"
+        self.timeout = int(base.Execute.get("timeout", 30))
+        self.release = {nb: nbformat.read(self.root / "release" / assignment_id / f"{nb}.ipynb", as_version=4)
+                        for nb in self.assignment.notebooks}
+
+    def _config(self):
+        cfg = self.course.nbgrader_config()
+        cfg.CourseDirectory.submitted_directory = f"{WORK}/intake"
+        cfg.CourseDirectory.autograded_directory = f"{WORK}/staging"
+        cfg.Autograde.autograde_preprocessors = [SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor,
+                                                 LimitOutput, SaveAutoGrades, AssignLatePenalties,
+                                                 CheckCellMetadata]
+        cfg.SandboxedExecute.timeout = self.timeout
+        cfg.SandboxedExecute.sandbox = self.sandbox
+        cfg.Application.log_level = "WARNING"
+        return cfg
+
+    def is_done(self, student: str) -> bool:
+        final = self.root / "autograded" / student / self.assignment.id
+        marker = _read_marker(final)
+        if not marker:
+            return False
+        from .intake import fingerprint
+        return marker.get("fingerprint") == fingerprint(self.root / "submitted" / student / self.assignment.id)
+
+    def _score(self, student: str) -> tuple[float, float]:
+        with Gradebook(self.db_url, self.course_id) as gb:
+            sub = gb.find_submission(self.assignment.id, student)
+            return float(sub.score), float(sub.max_score)
+
+    def _zero(self, student: str) -> None:
+        """A submission with no gradable notebook: recorded with every grade 0."""
+        with Gradebook(self.db_url, self.course_id) as gb:
+            gb.update_or_create_student(student)
+            sub = gb.update_or_create_submission(self.assignment.id, student)
+            for nb in sub.notebooks:
+                for grade in nb.grades:
+                    grade.auto_score = 0
+                    grade.needs_manual_grade = False
+            gb.db.commit()
+
+    def grade(self, student: str) -> SubmissionResult:
+        started = time.monotonic()
+        a = self.assignment.id
+        with COORDINATOR.trusted():
+            intake_dir = self.root / WORK / "intake" / student / a
+            staged = self.root / WORK / "staging" / student / a
+            if staged.exists():
+                shutil.rmtree(staged)
+            intake: Intake = take_in(self.root / "submitted" / student / a, intake_dir, student, a,
+                                     self.assignment.notebooks, self.release)
+            result = SubmissionResult(student, "graded", problems=intake.problems, repairs=intake.repairs,
+                                      dropped_files=intake.dropped_files)
+            if not any(intake_dir.glob("*.ipynb")):
+                self._zero(student)
+                staged.mkdir(parents=True)
+                (staged / "NOT_GRADED.txt").write_text("\n".join(intake.problems) + "\n")
+                result.status = "broken"
+            else:
+                cfg = self._config()
+                coursedir = CourseDirectory(config=cfg)
+                coursedir.assignment_id, coursedir.student_id = a, student
+                app = ThreadSafeAutograde(coursedir=coursedir, config=cfg)
+                app.force, app.create_student = True, True
+                outcome = capture_log(app)  # releases the lock while the sandbox runs
+                if not outcome.get("success"):
+                    text = (outcome.get("log") or "") + "\n" + (outcome.get("error") or "")
+                    lines = [ln.strip() for ln in text.splitlines() if ln.strip()
+                             and "see the the above traceback" not in ln and not ln.strip().startswith("File ")]
+                    result.status, result.reason = "error", (lines[-1] if lines else "nbgrader failed")[:300]
+                    result.seconds = time.monotonic() - started
+                    return result
+                result.timeouts, result.kernel_died = _outcome_from_notebooks(staged)
+            result.score, result.max_score = self._score(student)
+            (staged / MARKER).write_text(json.dumps({"fingerprint": intake.fingerprint, "problems": intake.problems,
+                                                     "repairs": intake.repairs}, indent=1))
+            _replace_dir(staged, self.root / "autograded" / student / a)
+        result.seconds = time.monotonic() - started
+        return result
+
+
+def _register_if_missing(course: Course, db_url: str, course_id: str, assignment_id: str) -> bool:
+    from ..workspace import Workspace
+
+    with Gradebook(db_url, course_id) as gb:
+        try:
+            if gb.find_assignment(assignment_id).notebooks:
+                return False
+        except Exception:
+            pass
+    with Workspace(course, db_url=db_url) as ws:  # generate into a throwaway folder: release/ untouched
+        ws.generate_assignment(assignment_id)
+    return True
+
+
+def autograde(course: Course, assignment_id: str, students: list[str] | None = None, force: bool = False,
+              workers: int | None = None, sandbox: bool = True, progress: bool = True) -> AutogradeSummary:
+    from ..workspace import ensure_venv_on_path
+
+    ensure_venv_on_path()
+    if sandbox:
+        check_available()
+    grader = ClassGrader(course, assignment_id, sandbox=sandbox)
+    workers = max(1, workers or os.cpu_count() or 1)
+    summary = AutogradeSummary(assignment_id, sandboxed=sandbox, workers=workers)
+    started = time.monotonic()
+    summary.registered = _register_if_missing(course, grader.db_url, grader.course_id, assignment_id)
+    everyone = submitted_students(course, assignment_id)
+    if students:
+        unknown = sorted(set(students) - set(everyone))
+        if unknown:
+            raise CourseError(f"no submission of {assignment_id} for: {', '.join(unknown)}")
+        everyone = [s for s in everyone if s in students]
+    todo = []
+    for student in everyone:
+        if not force and grader.is_done(student):
+            summary.results.append(SubmissionResult(student, "skipped"))
+        else:
+            todo.append(student)
+    log_dir = course.root / WORK / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"autograde-{assignment_id}.jsonl"
+    summary.log = str(log_path)
+    cwd = os.getcwd()  # nbgrader converters chdir to the course root and back, per thread
+    try:
+        _grade_all(grader, todo, workers, summary, log_path, assignment_id, progress)
+    finally:
+        os.chdir(cwd)
+    summary.results.sort(key=lambda r: r.student)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _grade_all(grader: ClassGrader, todo: list[str], workers: int, summary: AutogradeSummary,
+               log_path: Path, assignment_id: str, progress: bool) -> None:
+    with open(log_path, "a", encoding="utf-8") as log, ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(grader.grade, s): s for s in todo}
+        bar = tqdm(total=len(todo), desc=f"autograde {assignment_id}", unit="submission", disable=not progress)
+        for future in as_completed(futures):
+            try:
+                result = future.result()
+            except Exception as exc:  # a bug of ours: this submission only
+                result = SubmissionResult(futures[future], "error", reason=f"{type(exc).__name__}: {exc}"[:300])
+            summary.results.append(result)
+            log.write(json.dumps({"time": time.strftime("%Y-%m-%dT%H:%M:%S"), "assignment": assignment_id,
+                                  **asdict(result)}) + "\n")
+            log.flush()
+            bar.update(1)
+        bar.close()
