@@ -23,7 +23,7 @@ import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Integer
 
-from .sandbox import Limits, bwrap_argv, prepare_job_dir
+from .sandbox import NOBODY, Limits, bwrap_argv, prepare_job_dir
 
 #: Largest executed notebook read back from the sandbox (a flood is capped inside; this is the backstop).
 MAX_RESULT_BYTES = 64 * 1024**2
@@ -76,7 +76,7 @@ def execute_notebook(nb_json: str, files: dict[str, bytes], settings: dict) -> d
     """Run a notebook in a fresh sandbox. Returns {"status", "notebook" (JSON or None), "stderr"}.
 
     settings: timeout (per cell, s), max_cell_output (bytes), sandbox (bool),
-    limits (dict of Limits fields).
+    uid (the sandbox user), limits (dict of Limits fields).
     """
     limits = Limits(**settings.get("limits", {}))
     with tempfile.TemporaryDirectory(prefix="cnnlab-job-") as tmp:
@@ -91,8 +91,9 @@ def execute_notebook(nb_json: str, files: dict[str, bytes], settings: dict) -> d
             target.write_bytes(data)
         command = [sys.executable, "-m", "cnnlab.grading.runner", str(job)]
         if settings.get("sandbox", True):
-            prepare_job_dir(job)
-            argv = bwrap_argv(job, command, limits)
+            uid = int(settings.get("uid", NOBODY))
+            prepare_job_dir(job, uid)
+            argv = bwrap_argv(job, command, limits, uid=uid)
         else:  # --unsafe-no-sandbox: the TA's explicit choice
             argv = command
         proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -157,9 +158,11 @@ class SandboxedExecute(NbGraderPreprocessor):
     timeout = Integer(30, help="Seconds a cell may run before it is interrupted.").tag(config=True)
     max_cell_output = Integer(256 * 1024, help="Bytes of output kept per cell.").tag(config=True)
     sandbox = Bool(True, help="Isolate student code with bubblewrap (False only with --unsafe-no-sandbox).").tag(config=True)
+    uid = Integer(NOBODY, help="The unprivileged uid student code runs as.").tag(config=True)
 
     def preprocess(self, nb, resources):
-        settings = {"timeout": self.timeout, "max_cell_output": self.max_cell_output, "sandbox": self.sandbox}
+        settings = {"timeout": self.timeout, "max_cell_output": self.max_cell_output, "sandbox": self.sandbox,
+                    "uid": self.uid}
         files = course_files(Path(resources.get("metadata", {}).get("path") or "."))
         with COORDINATOR.untrusted_wait():
             result = execute_notebook(nbformat.writes(nb), files, settings)

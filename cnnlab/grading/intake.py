@@ -108,12 +108,34 @@ def _template_cell(cell):
     return fresh
 
 
+def _occurrence_to_keep(nb, order: list[str], template: dict) -> dict[str, int]:
+    """For a graded cell that appears more than once: the copy to keep. An
+    answer cell keeps its first copy (the others still run as plain cells); a
+    test or locked cell keeps the first copy that comes after the cell that
+    precedes it in the release notebook (a test moved above its answer would
+    test nothing), else the last."""
+    positions: dict[str, list[int]] = {}
+    for index, cell in enumerate(nb.cells):
+        if grade_id(cell) in template:
+            positions.setdefault(grade_id(cell), []).append(index)
+    keep = {}
+    for gid, where in positions.items():
+        if len(where) == 1 or nbgrader_meta(template[gid]).get("solution"):
+            keep[gid] = where[0]
+            continue
+        before = order[:order.index(gid)]
+        anchor = max((positions[g][0] for g in before if g in positions), default=-1)
+        keep[gid] = next((i for i in where if i > anchor), where[-1])
+    return keep
+
+
 def repair_cells(nb, release_nb) -> list[str]:
     """Give the notebook the release notebook's graded structure back (in place)."""
     template = {grade_id(c): c for c in release_nb.cells if grade_id(c)}
     order = [grade_id(c) for c in release_nb.cells if grade_id(c)]
     repairs, seen, cells = [], set(), []
-    for cell in nb.cells:
+    keep = _occurrence_to_keep(nb, order, template)
+    for index, cell in enumerate(nb.cells):
         gid = grade_id(cell)
         if gid is None:
             cells.append(cell)
@@ -125,7 +147,7 @@ def repair_cells(nb, release_nb) -> list[str]:
             cells.append(cell)
             continue
         ref_meta = nbgrader_meta(ref)
-        if gid in seen:
+        if gid in seen or index != keep.get(gid, index):
             if ref_meta.get("solution") and cell.cell_type == ref.cell_type:
                 cell.metadata.pop("nbgrader", None)  # the student's copy of an answer still runs
                 repairs.append(f"duplicated answer cell {gid!r}: the copy runs as a plain cell")

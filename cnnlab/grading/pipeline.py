@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -38,7 +39,7 @@ from tqdm import tqdm
 from ..course import Course, CourseError
 from .execute import COORDINATOR, SandboxedExecute
 from .intake import Intake, take_in
-from .sandbox import check_available
+from .sandbox import FIRST_UID, check_available
 
 WORK = ".cnnlab"
 MARKER = ".cnnlab.json"
@@ -158,8 +159,11 @@ class ThreadSafeAutograde(Autograde):
 class ClassGrader:
     """Grades the submissions of one assignment of one course."""
 
-    def __init__(self, course: Course, assignment_id: str, sandbox: bool = True):
+    def __init__(self, course: Course, assignment_id: str, sandbox: bool = True, workers: int = 1):
         self.course = course
+        self.uids: queue.Queue[int] = queue.Queue()
+        for slot in range(workers):
+            self.uids.put(FIRST_UID + slot)
         self.assignment = course.assignment(assignment_id)
         self.sandbox = sandbox
         self.root = course.root
@@ -170,7 +174,7 @@ class ClassGrader:
         self.release = {nb: nbformat.read(self.root / "release" / assignment_id / f"{nb}.ipynb", as_version=4)
                         for nb in self.assignment.notebooks}
 
-    def _config(self):
+    def _config(self, uid: int):
         cfg = self.course.nbgrader_config()
         cfg.CourseDirectory.submitted_directory = f"{WORK}/intake"
         cfg.CourseDirectory.autograded_directory = f"{WORK}/staging"
@@ -179,6 +183,7 @@ class ClassGrader:
                                                  CheckCellMetadata]
         cfg.SandboxedExecute.timeout = self.timeout
         cfg.SandboxedExecute.sandbox = self.sandbox
+        cfg.SandboxedExecute.uid = uid
         cfg.Application.log_level = "WARNING"
         return cfg
 
@@ -224,12 +229,16 @@ class ClassGrader:
                 (staged / "NOT_GRADED.txt").write_text("\n".join(intake.problems) + "\n")
                 result.status = "broken"
             else:
-                cfg = self._config()
-                coursedir = CourseDirectory(config=cfg)
-                coursedir.assignment_id, coursedir.student_id = a, student
-                app = ThreadSafeAutograde(coursedir=coursedir, config=cfg)
-                app.force, app.create_student = True, True
-                outcome = capture_log(app)  # releases the lock while the sandbox runs
+                uid = self.uids.get()  # a uid no other running sandbox has
+                try:
+                    cfg = self._config(uid)
+                    coursedir = CourseDirectory(config=cfg)
+                    coursedir.assignment_id, coursedir.student_id = a, student
+                    app = ThreadSafeAutograde(coursedir=coursedir, config=cfg)
+                    app.force, app.create_student = True, True
+                    outcome = capture_log(app)  # releases the lock while the sandbox runs
+                finally:
+                    self.uids.put(uid)
                 if not outcome.get("success"):
                     text = (outcome.get("log") or "") + "\n" + (outcome.get("error") or "")
                     lines = [ln.strip() for ln in text.splitlines() if ln.strip()
@@ -267,8 +276,8 @@ def autograde(course: Course, assignment_id: str, students: list[str] | None = N
     ensure_venv_on_path()
     if sandbox:
         check_available()
-    grader = ClassGrader(course, assignment_id, sandbox=sandbox)
     workers = max(1, workers or os.cpu_count() or 1)
+    grader = ClassGrader(course, assignment_id, sandbox=sandbox, workers=workers)
     summary = AutogradeSummary(assignment_id, sandboxed=sandbox, workers=workers)
     started = time.monotonic()
     summary.registered = _register_if_missing(course, grader.db_url, grader.course_id, assignment_id)

@@ -39,14 +39,20 @@ class CappedExecute(Execute):
             return None
         return super().output(outs, msg, display_id, cell_index)
 
+    def on_cell_executed(self, **kwargs):
+        # a cell is finished only when its reply came back; the one running when the
+        # kernel died has an execution count but no reply
+        self.finished = getattr(self, "finished", set()) | {kwargs["cell_index"]}
+        return super().on_cell_executed(**kwargs)
 
-def mark_unrun(nb, reason: str) -> int:
-    """Give every code cell that never ran an error output; returns how many."""
+
+def mark_unrun(nb, finished: set[int], reason: str) -> int:
+    """Give every code cell that did not finish an error output; returns how many.
+    The cell running when the kernel died keeps what it printed, plus the error
+    that makes it score 0."""
     count = 0
-    for cell in nb.cells:
-        # a cell that finished has an execution count; the one running when the kernel died
-        # keeps what it printed, plus the error that makes it score 0
-        if cell.cell_type == "code" and cell.get("execution_count") is None:
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and index not in finished:
             cell.setdefault("outputs", []).append(nbformat.v4.new_output(
                 "error", ename="DeadKernelError", evalue=reason, traceback=[f"DeadKernelError: {reason}"]))
             count += 1
@@ -76,7 +82,7 @@ def main(job_dir: str) -> int:
     if status != "ok":
         reason = ("the kernel died (os._exit, out of memory or a crash) before this cell ran"
                   if status == "kernel_died" else "the notebook stopped before this cell ran")
-        mark_unrun(nb, reason)
+        mark_unrun(nb, getattr(executor, "finished", set()), reason)
     nbformat.write(nb, str(job / "out.ipynb"))
     (job / "status.json").write_text(json.dumps({"status": status}))
     return 0

@@ -21,6 +21,9 @@ from pathlib import Path
 import cnnlab
 
 NOBODY = 65534
+#: Sandboxes running at once get distinct uids from here on, so that one
+#: student's fork bomb (RLIMIT_NPROC counts per uid) cannot starve another's kernel.
+FIRST_UID = 61000
 
 
 class SandboxUnavailable(RuntimeError):
@@ -57,7 +60,7 @@ def package_dir() -> Path:
 
 
 def bwrap_argv(job_dir: Path, command: list[str], limits: Limits = Limits(),
-               env: dict[str, str] | None = None) -> list[str]:
+               env: dict[str, str] | None = None, uid: int = NOBODY) -> list[str]:
     """The full argv that runs `command` in the sandbox with `job_dir` writable."""
     bwrap = shutil.which("bwrap")
     if bwrap is None:
@@ -90,7 +93,7 @@ def bwrap_argv(job_dir: Path, command: list[str], limits: Limits = Limits(),
     for key, value in {**base_env, **(env or {})}.items():
         argv += ["--setenv", key, value]
     argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
-             "setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+             "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
              "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs",
              "prlimit", f"--nproc={limits.processes}", f"--as={limits.memory_bytes}",
              f"--cpu={limits.cpu_seconds}", f"--fsize={limits.file_bytes}",
@@ -98,12 +101,12 @@ def bwrap_argv(job_dir: Path, command: list[str], limits: Limits = Limits(),
     return argv + command
 
 
-def prepare_job_dir(job_dir: Path) -> None:
+def prepare_job_dir(job_dir: Path, uid: int = NOBODY) -> None:
     """The only folder the student can write: owned by the sandbox uid."""
     job_dir.mkdir(parents=True, exist_ok=True)
     (job_dir / "runtime").mkdir(exist_ok=True)
     for path in [job_dir, *job_dir.rglob("*")]:
-        os.chown(path, NOBODY, NOBODY)
+        os.chown(path, uid, uid)
 
 
 _checked: bool | None = None

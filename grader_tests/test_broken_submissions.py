@@ -1,0 +1,194 @@
+"""Every broken submission is graded for what it is, and the class goes on.
+
+One class of deliberately broken submissions is autograded once, through the
+real `cnnlab autograde` (intake, nbgrader, sandbox), and each test checks one
+student. Cell timeout is lowered to 5 s in this copy of the course.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from cnnlab.course import load_course
+from cnnlab.nbtools import cells_by_id, fill_answers, instructor_answers, nbgrader_meta
+from cnnlab.simulate import load_catalogue
+
+from conftest import cnnlab_cmd, run_env
+
+A, NB = "04_dimensions", "dimensions"
+MISTAKE = "missing +1"  # a conv_output_size mistake the hidden tests catch
+
+
+def _tree_hash(folder):
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            h.update(str(p.relative_to(folder)).encode() + p.read_bytes())
+    return h.hexdigest()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, course):
+    import shutil
+
+    root = tmp_path_factory.mktemp("broken") / "course"
+    root.mkdir()
+    for name in ("nbgrader_config.py", "course.yml"):
+        shutil.copy2(course.root / name, root / name)
+    for folder in ("source", "release"):
+        shutil.copytree(course.root / folder, root / folder)
+    with open(root / "nbgrader_config.py", "a") as f:
+        f.write("\nc.Execute.timeout = 5\n")
+    copy = load_course(root)
+    release = nbformat.read(root / "release" / A / f"{NB}.ipynb", as_version=4)
+    answers = instructor_answers(copy.read_source(A, NB))
+    mistake = next(v for v in load_catalogue(course, A)[0] if v.name == MISTAKE)
+    right = fill_answers(release, answers)
+    wrong = fill_answers(release, {**answers, mistake.cell_id: mistake.code})
+
+    def with_cells(nb, change):
+        nb = nbformat.from_dict(nb)
+        change(nb)
+        return nb
+
+    def duplicate(nb):
+        cells = cells_by_id(nb)
+        nb.cells.insert(1, nbformat.from_dict(cells["conv_output_size_hidden"]))
+        nb.cells.append(nbformat.from_dict(cells["conv_output_size_answer"]))
+
+    def flip_flags(nb):
+        meta = nbgrader_meta(cells_by_id(nb)["conv_output_size_hidden"])
+        meta.update(grade=False, solution=True, points=100)
+
+    def to_markdown(nb):
+        for i, c in enumerate(nb.cells):
+            if nbgrader_meta(c).get("grade_id") == "conv_output_size_hidden":
+                md = nbformat.v4.new_markdown_cell(c.source)
+                md.metadata = c.metadata
+                nb.cells[i] = md
+
+    def delete_hidden(nb):
+        nb.cells = [c for c in nb.cells if nbgrader_meta(c).get("grade_id") != "conv_output_size_hidden"]
+
+    def blank_hidden(nb):
+        cells_by_id(nb)["conv_output_size_hidden"].source = ""
+
+    def answer(code):
+        return fill_answers(release, {**answers, "conv_output_size_answer": code})
+
+    class_ = {
+        "right": right,
+        "invalid_json": b'{"cells": [',
+        "empty": b"",
+        "binary": b"\x89PNG\r\n\x1a\n" + bytes(range(256)),
+        "renamed": ("dimensions (1)", right),
+        "duplicated": with_cells(right, duplicate),
+        "flipped_flags": with_cells(right, flip_flags),
+        "cell_type": with_cells(right, to_markdown),
+        "deleted_test": with_cells(wrong, delete_hidden),
+        "blanked_test": with_cells(wrong, blank_hidden),
+        "os_exit": fill_answers(release, {**answers, "layer_params_answer": "import os\nos._exit(1)"}),
+        "out_of_memory": answer("import numpy as np\n_big = np.ones(2**33)"),
+        "infinite_loop": answer("while True:\n    pass"),
+        "flood": answer("for _ in range(2 * 10**5):\n    print('x' * 100)\n" + answers["conv_output_size_answer"]),
+        "numpy_shadow": right,
+        "missing": None,
+    }
+    for student, nb in class_.items():
+        folder = root / "submitted" / student / A
+        folder.mkdir(parents=True)
+        name = NB
+        if isinstance(nb, tuple):
+            name, nb = nb
+        if nb is None:
+            (folder / "notes.txt").write_text("I forgot the notebook")
+        elif isinstance(nb, bytes):
+            (folder / f"{name}.ipynb").write_bytes(nb)
+        else:
+            nbformat.write(nb, str(folder / f"{name}.ipynb"))
+    (root / "submitted" / "numpy_shadow" / A / "numpy.py").write_text("raise SystemExit('shadowed numpy')\n")
+    before = _tree_hash(root / "submitted")
+    proc = subprocess.run(cnnlab_cmd("--course", str(root), "autograde", A, "--json"), capture_output=True,
+                          text=True, env=run_env(), timeout=900)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    summary = json.loads(proc.stdout)
+    with Gradebook("sqlite:///" + str(root / "gradebook.db"), "learn-cnns") as gb:
+        assignment = gb.find_assignment(A)
+        scores = {s.student.id: (float(s.score), float(s.max_score)) for s in assignment.submissions}
+        items = {s: {g.name: float(g.score) for g in gb.find_submission_notebook(NB, A, s).grades}
+                 for s in scores if s != "missing"}
+    return {"root": root, "summary": summary, "scores": scores, "items": items,
+            "results": {r["student"]: r for r in summary["results"]},
+            "submitted_unchanged": before == _tree_hash(root / "submitted"),
+            "max": float(sum(nbgrader_meta(c).get("points", 0) for c in release.cells if nbgrader_meta(c).get("grade")))}
+
+
+def _full(graded, student):
+    score, max_score = graded["scores"][student]
+    return score == max_score == graded["max"]
+
+
+def test_every_student_is_recorded_and_nothing_stops_the_class(graded):
+    assert set(graded["scores"]) == set(graded["results"]) and len(graded["scores"]) == 16
+    assert all(r["status"] in ("graded", "broken") for r in graded["results"].values())
+    assert _full(graded, "right")
+
+
+def test_submitted_is_never_modified(graded):
+    assert graded["submitted_unchanged"]
+
+
+@pytest.mark.parametrize("student,reason", [("invalid_json", "not a readable notebook"),
+                                            ("empty", "is empty"), ("binary", "binary data"),
+                                            ("missing", "was not handed in")])
+def test_unreadable_or_missing_notebooks_score_zero_with_the_reason(graded, student, reason):
+    assert graded["scores"][student][0] == 0
+    result = graded["results"][student]
+    assert result["status"] == "broken" and any(reason in p for p in result["problems"])
+
+
+@pytest.mark.parametrize("student", ["renamed", "duplicated", "flipped_flags", "cell_type", "numpy_shadow"])
+def test_repaired_submissions_are_graded_as_the_student_meant(graded, student):
+    assert _full(graded, student), graded["scores"][student]
+    assert graded["scores"][student][1] == graded["max"]  # edited points did not count
+
+
+def test_stray_modules_never_reach_the_kernel(graded):
+    assert graded["results"]["numpy_shadow"]["dropped_files"] == ["numpy.py"]
+
+
+@pytest.mark.parametrize("student", ["deleted_test", "blanked_test"])
+def test_deleted_or_blanked_test_cells_are_put_back_and_run(graded, student):
+    items = graded["items"][student]
+    assert items["conv_output_size_hidden"] < 3, "the hidden tests did not run"
+    assert graded["scores"][student][0] < graded["max"]
+
+
+def test_kernel_death_keeps_earlier_results_and_zeroes_the_rest(graded):
+    result, items = graded["results"]["os_exit"], graded["items"]["os_exit"]
+    assert result["kernel_died"] and result["status"] == "graded"
+    assert items["conv_output_size_hidden"] == 3 and items["dense_param_count_hidden"] == 3  # before the crash
+    assert items["layer_params_hidden"] == 0 and items["alexnet_conv1_hidden"] == 0  # prevented by it
+
+
+def test_out_of_memory_costs_only_what_it_breaks(graded):
+    items = graded["items"]["out_of_memory"]
+    assert items["conv_output_size_hidden"] == 0
+    assert items["dense_param_count_hidden"] == 3 and items["alexnet_conv1_hidden"] == 1
+
+
+def test_an_infinite_loop_times_out_and_the_rest_still_runs(graded):
+    result, items = graded["results"]["infinite_loop"], graded["items"]["infinite_loop"]
+    assert result["timeouts"] >= 1
+    assert items["dense_param_count_hidden"] == 3 and items["layer_params_hidden"] == 2
+
+
+def test_an_output_flood_is_capped_and_graded(graded):
+    nb = nbformat.read(graded["root"] / "autograded" / "flood" / A / f"{NB}.ipynb", as_version=4)
+    assert len(nbformat.writes(nb)) < 5 * 1024**2
+    assert _full(graded, "flood")
