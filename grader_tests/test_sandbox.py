@@ -143,3 +143,10 @@ def test_an_output_flood_is_capped():
     text = json.dumps(cells[0].outputs)
     assert len(text) < 300 * 1024 and "output truncated" in text
     assert "next" in _printed(cells[1])
+
+
+def test_concurrent_sandboxes_never_share_a_uid():
+    from cnnlab.grading.sandbox import claim_uid
+
+    with claim_uid() as first, claim_uid() as second:
+        assert first != second and min(first, second) >= 61000

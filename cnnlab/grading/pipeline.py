@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -37,9 +36,10 @@ from nbgrader.utils import capture_log
 from tqdm import tqdm
 
 from ..course import Course, CourseError
+from ..nbtools import grade_id
 from .execute import COORDINATOR, SandboxedExecute
 from .intake import Intake, take_in
-from .sandbox import FIRST_UID, check_available
+from .sandbox import check_available
 
 WORK = ".cnnlab"
 MARKER = ".cnnlab.json"
@@ -159,11 +159,8 @@ class ThreadSafeAutograde(Autograde):
 class ClassGrader:
     """Grades the submissions of one assignment of one course."""
 
-    def __init__(self, course: Course, assignment_id: str, sandbox: bool = True, workers: int = 1):
+    def __init__(self, course: Course, assignment_id: str, sandbox: bool = True):
         self.course = course
-        self.uids: queue.Queue[int] = queue.Queue()
-        for slot in range(workers):
-            self.uids.put(FIRST_UID + slot)
         self.assignment = course.assignment(assignment_id)
         self.sandbox = sandbox
         self.root = course.root
@@ -174,7 +171,7 @@ class ClassGrader:
         self.release = {nb: nbformat.read(self.root / "release" / assignment_id / f"{nb}.ipynb", as_version=4)
                         for nb in self.assignment.notebooks}
 
-    def _config(self, uid: int):
+    def _config(self):
         cfg = self.course.nbgrader_config()
         cfg.CourseDirectory.submitted_directory = f"{WORK}/intake"
         cfg.CourseDirectory.autograded_directory = f"{WORK}/staging"
@@ -183,7 +180,6 @@ class ClassGrader:
                                                  CheckCellMetadata]
         cfg.SandboxedExecute.timeout = self.timeout
         cfg.SandboxedExecute.sandbox = self.sandbox
-        cfg.SandboxedExecute.uid = uid
         cfg.Application.log_level = "WARNING"
         return cfg
 
@@ -229,16 +225,12 @@ class ClassGrader:
                 (staged / "NOT_GRADED.txt").write_text("\n".join(intake.problems) + "\n")
                 result.status = "broken"
             else:
-                uid = self.uids.get()  # a uid no other running sandbox has
-                try:
-                    cfg = self._config(uid)
-                    coursedir = CourseDirectory(config=cfg)
-                    coursedir.assignment_id, coursedir.student_id = a, student
-                    app = ThreadSafeAutograde(coursedir=coursedir, config=cfg)
-                    app.force, app.create_student = True, True
-                    outcome = capture_log(app)  # releases the lock while the sandbox runs
-                finally:
-                    self.uids.put(uid)
+                cfg = self._config()
+                coursedir = CourseDirectory(config=cfg)
+                coursedir.assignment_id, coursedir.student_id = a, student
+                app = ThreadSafeAutograde(coursedir=coursedir, config=cfg)
+                app.force, app.create_student = True, True
+                outcome = capture_log(app)  # releases the lock while the sandbox runs
                 if not outcome.get("success"):
                     text = (outcome.get("log") or "") + "\n" + (outcome.get("error") or "")
                     lines = [ln.strip() for ln in text.splitlines() if ln.strip()
@@ -255,17 +247,30 @@ class ClassGrader:
         return result
 
 
-def _register_if_missing(course: Course, db_url: str, course_id: str, assignment_id: str) -> bool:
+def _registered_completely(gb, assignment_id: str, release: dict) -> bool:
+    """True when the gradebook knows every graded cell of every release notebook
+    (a registration killed half-way must be done again, not trusted)."""
+    try:
+        notebooks = {nb.name: nb for nb in gb.find_assignment(assignment_id).notebooks}
+    except Exception:
+        return False
+    for name, release_nb in release.items():
+        if name not in notebooks:
+            return False
+        known = {c.name for c in notebooks[name].source_cells}
+        if not {grade_id(c) for c in release_nb.cells if grade_id(c)} <= known:
+            return False
+    return True
+
+
+def _register_if_missing(grader: "ClassGrader") -> bool:
     from ..workspace import Workspace
 
-    with Gradebook(db_url, course_id) as gb:
-        try:
-            if gb.find_assignment(assignment_id).notebooks:
-                return False
-        except Exception:
-            pass
-    with Workspace(course, db_url=db_url) as ws:  # generate into a throwaway folder: release/ untouched
-        ws.generate_assignment(assignment_id)
+    with Gradebook(grader.db_url, grader.course_id) as gb:
+        if _registered_completely(gb, grader.assignment.id, grader.release):
+            return False
+    with Workspace(grader.course, db_url=grader.db_url) as ws:  # a throwaway folder: release/ untouched
+        ws.generate_assignment(grader.assignment.id)
     return True
 
 
@@ -277,10 +282,10 @@ def autograde(course: Course, assignment_id: str, students: list[str] | None = N
     if sandbox:
         check_available()
     workers = max(1, workers or os.cpu_count() or 1)
-    grader = ClassGrader(course, assignment_id, sandbox=sandbox, workers=workers)
+    grader = ClassGrader(course, assignment_id, sandbox=sandbox)
     summary = AutogradeSummary(assignment_id, sandboxed=sandbox, workers=workers)
     started = time.monotonic()
-    summary.registered = _register_if_missing(course, grader.db_url, grader.course_id, assignment_id)
+    summary.registered = _register_if_missing(grader)
     everyone = submitted_students(course, assignment_id)
     if students:
         unknown = sorted(set(students) - set(everyone))

@@ -15,15 +15,19 @@ import os
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import cnnlab
 
 NOBODY = 65534
-#: Sandboxes running at once get distinct uids from here on, so that one
-#: student's fork bomb (RLIMIT_NPROC counts per uid) cannot starve another's kernel.
+#: Sandboxes running at once get distinct uids from here on (claim_uid), so that
+#: one student's fork bomb (RLIMIT_NPROC counts per uid) cannot starve another's
+#: kernel, and ending one sandbox's processes never touches another's.
 FIRST_UID = 61000
+UID_COUNT = 1000
+UID_LOCKS = Path("/tmp/cnnlab-sandbox-uids")
 
 
 class SandboxUnavailable(RuntimeError):
@@ -107,6 +111,58 @@ def prepare_job_dir(job_dir: Path, uid: int = NOBODY) -> None:
     (job_dir / "runtime").mkdir(exist_ok=True)
     for path in [job_dir, *job_dir.rglob("*")]:
         os.chown(path, uid, uid)
+
+
+@contextmanager
+def claim_uid():
+    """A sandbox uid no other sandbox on this machine is using, held until exit.
+    A lock file per uid (flock) makes the claim hold across processes: several
+    TAs, test workers or Dask workers on one machine never share a uid."""
+    import fcntl
+
+    UID_LOCKS.mkdir(mode=0o700, exist_ok=True)
+    for uid in range(FIRST_UID, FIRST_UID + UID_COUNT):
+        handle = open(UID_LOCKS / f"{uid}.lock", "w")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            continue
+        try:
+            kill_uid(uid)  # anything a killed grader left behind under this uid
+            yield uid
+        finally:
+            handle.close()
+        return
+    raise SandboxUnavailable(f"all {UID_COUNT} sandbox uids are in use")
+
+
+def kill_uid(uid: int) -> int:
+    """SIGKILL every process running as `uid` (a sandbox uid, never a person's).
+
+    Killing bwrap does not end the sandbox (--die-with-parent watches bwrap's
+    parent, not bwrap), and a student's forked children may outlive the kernel;
+    each running sandbox has a uid of its own, so this ends exactly one."""
+    import signal
+
+    if uid < FIRST_UID:
+        raise ValueError(f"refusing to kill the processes of uid {uid}")
+    killed = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith("Uid:"):
+                if str(uid) in line.split()[1:2]:
+                    try:
+                        os.kill(int(status.parent.name), signal.SIGKILL)
+                        killed += 1
+                    except (ProcessLookupError, PermissionError):
+                        pass
+                break
+    return killed
 
 
 _checked: bool | None = None

@@ -1,0 +1,121 @@
+"""Benchmark: `cnnlab autograde` (sandboxed, parallel) against plain serial
+`nbgrader autograde` on identical copies of one simulated class.
+
+    .venv/bin/python benchmarks/autograde.py [--students 16] [--assignment 02_kernels]
+
+Both runs happen in this process tree, one after the other, on the same
+machine; the script checks that both give identical grades and prints the
+time of each and their ratio. Where the time goes is printed too (kernel
+start, sandbox start), measured on the spot.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from cnnlab.course import load_course  # noqa: E402
+from cnnlab.nbtools import fill_answers, instructor_answers  # noqa: E402
+from cnnlab.simulate import load_catalogue  # noqa: E402
+
+BIN = Path(sys.executable).parent
+
+
+def make_class(course, root: Path, assignment: str, n: int) -> None:
+    a = course.assignment(assignment)
+    mistakes, _ = load_catalogue(course, assignment)
+    for name in ("nbgrader_config.py", "course.yml"):
+        shutil.copy2(course.root / name, root / name)
+    for folder in ("source", "release"):
+        shutil.copytree(course.root / folder, root / folder)
+    for nb_name in a.notebooks:
+        release = nbformat.read(course.root / "release" / assignment / f"{nb_name}.ipynb", as_version=4)
+        answers = instructor_answers(course.read_source(assignment, nb_name))
+        for i in range(n):
+            kind = i % 3  # correct, wrong, blank
+            if kind == 0:
+                nb = fill_answers(release, answers)
+            elif kind == 1:
+                m = mistakes[i % len(mistakes)]
+                nb = fill_answers(release, {**answers, m.cell_id: m.code})
+            else:
+                nb = release
+            folder = root / "submitted" / f"student{i:03d}" / assignment
+            folder.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, str(folder / f"{nb_name}.ipynb"))
+
+
+def grades(root: Path, assignment: str) -> dict:
+    with Gradebook("sqlite:///" + str(root / "gradebook.db"), "learn-cnns") as gb:
+        return {s.student.id: {g.name: float(g.score) for nb in s.notebooks for g in nb.grades}
+                for s in gb.find_assignment(assignment).submissions}
+
+
+def timed(cmd: list[str], cwd: Path) -> float:
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd[:3])} failed:\n{proc.stdout[-1500:]}\n{proc.stderr[-1500:]}")
+    return elapsed
+
+
+def costs() -> dict[str, float]:
+    """Start-up costs measured here: a bare kernel, and a kernel inside the sandbox."""
+    from cnnlab.grading.execute import execute_notebook
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    out = {}
+    for label, sandbox in (("kernel start and one cell, no sandbox", False), ("kernel start and one cell, sandboxed", True)):
+        start = time.perf_counter()
+        for _ in range(3):
+            execute_notebook(nbformat.writes(nb), {}, {"timeout": 30, "max_cell_output": 65536, "sandbox": sandbox})
+        out[label] = (time.perf_counter() - start) / 3
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=16)
+    parser.add_argument("--assignment", default="02_kernels")
+    parser.add_argument("--workers", type=int, default=os.cpu_count())
+    args = parser.parse_args()
+    course = load_course(ROOT)
+    with tempfile.TemporaryDirectory(prefix="cnnlab-bench-") as tmp:
+        ours, theirs = Path(tmp) / "cnnlab", Path(tmp) / "nbgrader"
+        for root in (ours, theirs):
+            root.mkdir()
+            make_class(course, root, args.assignment, args.students)
+        # both gradebooks get the assignment the same way before the clock starts
+        for root in (ours, theirs):
+            timed([str(BIN / "nbgrader"), "generate_assignment", args.assignment, "--force",
+                   "--CourseDirectory.release_directory=" + str(Path(tmp) / f"rel-{root.name}")], root)
+        t_nbgrader = timed([str(BIN / "nbgrader"), "autograde", args.assignment], theirs)
+        t_cnnlab = timed([str(BIN / "cnnlab"), "autograde", args.assignment, "--workers", str(args.workers)], ours)
+        same = grades(ours, args.assignment) == grades(theirs, args.assignment)
+    n = args.students
+    print(f"class: {n} submissions of {args.assignment} (correct, wrong, blank), {os.cpu_count()} cores")
+    print(f"nbgrader autograde (serial, unsandboxed): {t_nbgrader:7.1f} s  ({t_nbgrader / n:.2f} s/submission)")
+    print(f"cnnlab autograde ({args.workers} workers, sandboxed):  {t_cnnlab:7.1f} s  ({t_cnnlab / n:.2f} s/submission)")
+    print(f"speed-up: {t_nbgrader / t_cnnlab:.2f}x   grades identical: {same}")
+    for label, seconds in costs().items():
+        print(f"start-up cost, {label}: {seconds:.2f} s")
+    if not same:
+        sys.exit("grades differ")
+
+
+if __name__ == "__main__":
+    main()
