@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test build check clean help
+.PHONY: demo test build check clean help sandbox
 
 help:
 	@echo "make demo   grade a simulated class end to end (build, autograde, feedback, export)"
@@ -21,14 +21,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Student code is graded inside bubblewrap; install it when it is missing (Debian/Ubuntu, as root).
+sandbox:
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  echo "bubblewrap is missing: installing it with apt-get"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq bubblewrap >/dev/null; fi; }
+	@command -v bwrap >/dev/null 2>&1 || { echo "could not install bubblewrap; see README (Sandbox)"; exit 1; }
+
 # nbgrader runs `alembic` from PATH when it creates a gradebook: put the venv first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-demo: $(STAMP)
+demo: $(STAMP) sandbox
 	$(BIN)/cnnlab demo
 
 # Two workers (the machine's cores); each grades whole simulated classes (see conftest.py).
-test: $(STAMP)
+test: $(STAMP) sandbox
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 build: $(STAMP)

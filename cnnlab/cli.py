@@ -128,7 +128,7 @@ def autograde(ctx, assignment, students, workers, force, as_json, unsafe):
             click.echo(f"  {r.student:<20} {status}  {'; '.join(notes)}")
         c = summary.counts()
         click.echo(f"autograde {assignment}: {c['graded']} graded, {c['zero_broken']} zero (broken), "
-                   f"{c['timeouts']} with timeouts, {c['kernel_deaths']} kernel deaths, {c['repaired']} repaired, "
+                   f"{c['timeouts']} with timeouts, {c['kernel_deaths']} kernel deaths, {c['flagged']} flagged (repaired), "
                    f"{c['not_graded']} not graded, {c['skipped']} unchanged (skipped; --force regrades) "
                    f"in {summary.seconds:.1f} s with {summary.workers} worker(s)"
                    f"{'' if summary.sandboxed else ', UNSANDBOXED'}")

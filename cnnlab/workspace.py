@@ -67,7 +67,12 @@ class Workspace:
     # -- nbgrader plumbing -----------------------------------------------------
     @property
     def config(self):
-        return load_nbgrader_config(self.root, root=str(self.root), db_url=self.db_url)
+        cfg = load_nbgrader_config(self.root, root=str(self.root), db_url=self.db_url)
+        # Kernels on ipc sockets inside this copy: workspaces grading side by side (test
+        # workers, a TA's `cnnlab grade` during a class run) cannot collide on TCP ports.
+        cfg.KernelManager.transport = "ipc"
+        cfg.KernelManager.ip = str(self.root / "kernel")
+        return cfg
 
     @property
     def api(self) -> NbGraderAPI:

@@ -70,6 +70,9 @@ def test_a_class_round_in_a_fresh_clone(course, course_copy, tmp_path):
     # plain nbgrader keeps working in the course folder, with the same grades
     nbg = lambda *a: subprocess.run([str(BIN / "nbgrader"), *a], cwd=course_copy.root,  # noqa: E731
                                     capture_output=True, text=True, env=run_env(), timeout=600)
+    committed = (course_copy.root / "release" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").read_text()
+    assert nbg("generate_assignment", ASSIGNMENT, "--force").returncode == 0
+    assert (course_copy.root / "release" / ASSIGNMENT / f"{NOTEBOOK}.ipynb").read_text() == committed
     assert nbg("autograde", ASSIGNMENT, "--student", "ada", "--force").returncode == 0
     assert _grades(course_copy) == grades
     assert nbg("generate_feedback", ASSIGNMENT).returncode == 0

@@ -93,3 +93,21 @@ def test_unknown_assignment_and_missing_file_exit_2(course_copy, tmp_path):
         proc = _run(course_copy.root, *args)
         assert proc.returncode == 2, args
         assert reason in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_without_isolation_student_code_is_refused_unless_the_ta_opts_out(course_copy, tmp_path):
+    path = tmp_path / f"{NOTEBOOK}.ipynb"
+    nbformat.write(_notebook(course_copy, instructor_answers(course_copy.read_source(ASSIGNMENT, NOTEBOOK))), str(path))
+    env = run_env()
+    env["PATH"] = env["PATH"].split(":")[0]  # the venv's bin only: no bwrap on PATH
+    proc = subprocess.run(cnnlab_cmd("--course", str(course_copy.root), "grade", str(path), "--json"),
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "bubblewrap" in proc.stderr and "--unsafe-no-sandbox" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    proc = subprocess.run(cnnlab_cmd("--course", str(course_copy.root), "grade", str(path), "--json",
+                                     "--unsafe-no-sandbox"), capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "WARNING" in proc.stderr and "--unsafe-no-sandbox" in proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["score"] == result["max_score"] > 0

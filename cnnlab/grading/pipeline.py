@@ -88,7 +88,8 @@ class AutogradeSummary:
             "graded": sum(r.status == "graded" for r in done),
             "zero_broken": sum(r.status == "broken" for r in done),
             "with_problems": sum(bool(r.problems) for r in done),
-            "repaired": sum(bool(r.repairs or r.dropped_files) for r in done),
+            # repaired, or handed in with files that were left out: worth a TA's look
+            "flagged": sum(bool(r.repairs or r.dropped_files) for r in done),
             "timeouts": sum(r.timeouts > 0 for r in done),
             "kernel_deaths": sum(r.kernel_died for r in done),
             "not_graded": sum(not r.ok for r in done),
