@@ -99,7 +99,8 @@ def run_demo(course: Course, out: Path) -> None:
     out.mkdir(parents=True)
     for name in ("nbgrader_config.py", "course.yml"):
         shutil.copy2(course.root / name, out / name)
-    shutil.copytree(course.root / "source", out / "source")
+    for folder in ("source", "release"):
+        shutil.copytree(course.root / folder, out / folder)
     demo = load_course(out)
 
     click.echo(f"3/6 a simulated class of {len(CLASS)} students")

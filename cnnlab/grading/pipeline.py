@@ -169,8 +169,12 @@ class ClassGrader:
         self.course_id = base.CourseDirectory.get("course_id", "")
         self.db_url = base.CourseDirectory.get("db_url") or f"sqlite:///{self.root / 'gradebook.db'}"
         self.timeout = int(base.Execute.get("timeout", 30))
-        self.release = {nb: nbformat.read(self.root / "release" / assignment_id / f"{nb}.ipynb", as_version=4)
-                        for nb in self.assignment.notebooks}
+        self.release = {}
+        for nb in self.assignment.notebooks:  # the template intake repairs submissions against
+            path = self.root / "release" / assignment_id / f"{nb}.ipynb"
+            if not path.is_file():
+                raise CourseError(f"release/{assignment_id}/{nb}.ipynb is missing: run `cnnlab build`")
+            self.release[nb] = nbformat.read(path, as_version=4)
 
     def _config(self):
         cfg = self.course.nbgrader_config()
