@@ -45,14 +45,6 @@ class Course:
         known = ", ".join(a.id for a in self.assignments)
         raise CourseError(f"unknown assignment {assignment_id!r} (this course has: {known})")
 
-    def assignment_for_notebook(self, notebook_name: str) -> Assignment:
-        """The assignment a notebook belongs to, from its file name (without .ipynb)."""
-        for a in self.assignments:
-            if notebook_name in a.notebooks:
-                return a
-        raise CourseError(f"no assignment has a notebook named {notebook_name!r}; "
-                          "pass --assignment")
-
     @property
     def questions(self) -> list[dict]:
         return list(self.data.get("questions", []))

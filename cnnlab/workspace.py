@@ -137,9 +137,6 @@ class Workspace:
     def autograde(self, assignment_id: str, student: str) -> dict:
         return self.api.autograde(assignment_id, student, force=True, create=True)
 
-    def generate_feedback(self, assignment_id: str, student: str | None = None) -> dict:
-        return self.api.generate_feedback(assignment_id, student)
-
     def grades(self, assignment_id: str, student: str) -> dict[str, dict[str, tuple[float, float]]]:
         """{notebook: {grade_id: (score, max_score)}} from the gradebook."""
         with Gradebook(self.db_url, self.api.coursedir.course_id) as gb:
