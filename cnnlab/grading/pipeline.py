@@ -38,7 +38,7 @@ from tqdm import tqdm
 from ..course import Course, CourseError
 from ..nbtools import grade_id
 from .execute import COORDINATOR, SandboxedExecute
-from .intake import Intake, take_in
+from .intake import Intake, fingerprint, take_in
 from .sandbox import check_available
 
 WORK = ".cnnlab"
@@ -193,7 +193,6 @@ class ClassGrader:
         marker = _read_marker(final)
         if not marker:
             return False
-        from .intake import fingerprint
         return marker.get("fingerprint") == fingerprint(self.root / "submitted" / student / self.assignment.id)
 
     def _score(self, student: str) -> tuple[float, float]:
