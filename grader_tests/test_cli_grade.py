@@ -70,9 +70,9 @@ def test_untouched_notebook_scores_zero(course_copy, tmp_path):
 
 
 @pytest.mark.parametrize("content,reason", [
-    (b"{ this is not json", "not a Jupyter notebook"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00binary", "not a Jupyter notebook"),
-    (b"", "not a Jupyter notebook"),
+    (b"{ this is not json", "is not a readable notebook"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00binary", "is not a notebook (binary data)"),
+    (b"", "is empty"),
 ])
 def test_what_is_not_a_notebook_exits_2_with_one_line(course_copy, tmp_path, content, reason):
     path = tmp_path / f"{NOTEBOOK}.ipynb"

@@ -83,8 +83,8 @@ def match_notebooks(files: list[Path], expected: list[str]) -> dict[str, Path]:
 
 def read_notebook(path: Path):
     """(notebook, None) or (None, one-line reason)."""
+    size = path.stat().st_size  # OSError (unreadable) is the caller's to report
     try:
-        size = path.stat().st_size
         if size == 0:
             return None, f"{path.name} is empty"
         if size > MAX_NOTEBOOK_BYTES:

@@ -10,11 +10,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import nbformat
-
 from ..course import Course, CourseError, load_course
 from ..workspace import Workspace
-from .intake import _stem_key
+from .intake import _stem_key, read_notebook
 from .pipeline import ClassGrader
 from .results import notebook_results
 from .sandbox import check_available
@@ -27,17 +25,16 @@ class GradeError(CourseError):
 
 
 def _check_submission(path: Path) -> None:
+    """Exit status 2 material: a file that cannot be graded at all (the same
+    judgement intake makes for a class, where it scores 0 instead)."""
     if not path.is_file():
         raise GradeError(f"{path}: no such file")
     try:
-        raw = path.read_bytes()
+        _, problem = read_notebook(path)
     except OSError as exc:
         raise GradeError(f"{path}: cannot be read ({exc.strerror})") from None
-    try:
-        nbformat.reads(raw.decode("utf-8"), as_version=4)
-    except Exception as exc:  # invalid JSON, binary data, not nbformat
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise GradeError(f"{path}: not a Jupyter notebook ({reason[:120]})") from None
+    if problem:
+        raise GradeError(f"{path.parent}/{problem}")
 
 
 def _assignment_of(course: Course, path: Path, assignment_id: str | None):

@@ -39,6 +39,7 @@ from ..course import Course, CourseError
 from ..nbtools import grade_id
 from .execute import COORDINATOR, SandboxedExecute
 from .intake import Intake, fingerprint, take_in
+from .results import TIMEOUT_NAMES
 from .sandbox import check_available
 
 WORK = ".cnnlab"
@@ -130,7 +131,7 @@ def _outcome_from_notebooks(folder: Path) -> tuple[int, bool]:
         nb = nbformat.read(path, as_version=4)
         for cell in nb.cells:
             names = {o.get("ename") for o in cell.get("outputs", []) if o.get("output_type") == "error"}
-            timeouts += "CellTimeoutError" in names
+            timeouts += bool(names & TIMEOUT_NAMES)
             died = died or "DeadKernelError" in names
     return timeouts, died
 
