@@ -87,8 +87,9 @@ def grade(ctx, notebook, assignment, as_json, unsafe):
         return
     click.echo(f"{result['assignment']}/{result['notebook']}: {result['score']:g} / {result['max_score']:g}")
     for t in result["tests"]:
-        line = f"  {t['status']:<8} {t['score']:>5g}/{t['max_score']:<4g} {t['grade_id']}"
-        click.echo(line + (f"  {t['message']}" if t["message"] else ""))
+        click.echo(f"  {t['status']:<8} {t['score']:>5g}/{t['max_score']:<4g} {t['grade_id']}")
+        for hint in filter(None, t["message"].split("; ")):
+            click.echo(f"      - {hint}")
 
 
 @cli.command()

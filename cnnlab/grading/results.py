@@ -58,7 +58,7 @@ def cell_status(cell, score: float, max_score: float) -> tuple[str, str]:
             return "failed", "wrote to stderr: " + (first[0] if first else "")
     if score >= max_score:
         return "passed", ""
-    return "failed", "; ".join(_failure_lines(cell)) or "not all checks passed"
+    return "failed", "; ".join(line.rstrip(".") for line in _failure_lines(cell)) or "not all checks passed"
 
 
 def notebook_results(autograded_nb, grades: dict[str, tuple[float, float]]) -> list[TestResult]:
