@@ -1,0 +1,91 @@
+"""The hidden cases, replayed outside the student's kernel.
+
+Every hidden block calls exactly one `cnnlab.checks.check_*` with its cases as
+data. `hidden_items` runs each block from source/ in this (trusted) process
+with those functions swapped for recorders, so the items, their cases, their
+references and their points are known without running any student code. A
+verifier that scores from plain results (issue #4) starts here; today the
+tests use it to prove the hidden blocks are declarative and agree with the
+instructor's answers.
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import checks
+from ..nbtools import grade_id, nbgrader_meta
+
+KINDS = {"check_function": "function", "check_choices": "choices", "check_order": "order",
+         "check_number": "number", "check_value": "value"}
+
+
+class ReplayError(Exception):
+    """A hidden block that cannot be replayed on its own (it needs the student's kernel)."""
+
+
+@dataclass
+class HiddenItem:
+    grade_id: str
+    kind: str                       # function | choices | order | number | value
+    name: str                       # the student's object the block checks
+    points: float                   # from the block's call; the gradebook's must agree
+    args: tuple = ()                # the check_* call's other positional arguments
+    kwargs: dict = field(default_factory=dict)
+
+
+def hidden_block(source: str) -> str | None:
+    lines, inside, found = [], False, False
+    for line in source.splitlines():
+        if "BEGIN HIDDEN TESTS" in line:
+            inside = found = True
+        elif "END HIDDEN TESTS" in line:
+            inside = False
+        elif inside:
+            lines.append(line)
+    return "\n".join(lines) if found else None
+
+
+@contextlib.contextmanager
+def _recording(calls: list):
+    saved = {name: getattr(checks, name) for name in KINDS}
+
+    def recorder(kind):
+        def record(name, *args, **kwargs):
+            calls.append((kind, name, args, kwargs))
+            return 0.0
+        return record
+
+    try:
+        for name, kind in KINDS.items():
+            setattr(checks, name, recorder(kind))
+        yield
+    finally:
+        for name, fn in saved.items():
+            setattr(checks, name, fn)
+
+
+def hidden_items(source_nb) -> dict[str, HiddenItem]:
+    """{grade_id: HiddenItem} for every test cell with a hidden block."""
+    items = {}
+    for cell in source_nb.cells:
+        block = hidden_block(cell.source) if nbgrader_meta(cell).get("grade") else None
+        if block is None:
+            continue
+        calls: list = []
+        with _recording(calls):
+            try:
+                exec(compile(block, f"<hidden {grade_id(cell)}>", "exec"), {"__name__": "__hidden__", "np": np})
+            except Exception as exc:
+                raise ReplayError(f"{grade_id(cell)}: the hidden block does not run on its own "
+                                  f"({type(exc).__name__}: {exc})") from None
+        if len(calls) != 1:
+            raise ReplayError(f"{grade_id(cell)}: expected one check_* call, found {len(calls)}")
+        kind, name, args, kwargs = calls[0]
+        points = kwargs.pop("points", None)
+        if points is None:
+            points, args = args[-1], args[:-1]
+        items[grade_id(cell)] = HiddenItem(grade_id(cell), kind, name, float(points), tuple(args), kwargs)
+    return items

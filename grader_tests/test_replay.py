@@ -1,0 +1,62 @@
+"""The hidden cases are declarative: every hidden block replays in the grader's
+own process, without the student's kernel, and the instructor's answers pass
+every replayed case (so the hidden references agree with the solutions)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnnlab import checks
+from cnnlab.grading.replay import hidden_items
+from cnnlab.nbtools import grade_id, instructor_answers, nbgrader_meta
+
+from conftest import assignment_ids
+
+
+@pytest.mark.parametrize("assignment_id", assignment_ids())
+def test_every_hidden_block_replays_outside_the_kernel(course, assignment_id):
+    for nb_name in course.assignment(assignment_id).notebooks:
+        source = course.read_source(assignment_id, nb_name)
+        items = hidden_items(source)
+        hidden_cells = {grade_id(c): nbgrader_meta(c) for c in source.cells if "BEGIN HIDDEN TESTS" in c.source}
+        assert set(items) == set(hidden_cells) and items
+        for gid, item in items.items():
+            assert item.points == float(hidden_cells[gid]["points"]), gid
+            assert gid.startswith(item.name) or item.kind != "function", gid
+
+
+@pytest.mark.parametrize("assignment_id", assignment_ids())
+def test_instructor_answers_pass_every_replayed_case(course, assignment_id):
+    for nb_name in course.assignment(assignment_id).notebooks:
+        source = course.read_source(assignment_id, nb_name)
+        answers = instructor_answers(source)
+        for gid, item in hidden_items(source).items():
+            if item.kind != "function":
+                continue
+            ns = {"np": np}
+            exec(answers[f"{item.name}_answer"], ns)  # a function answer stands on its own
+            reference, cases = item.args[0], item.args[1]
+            options = {k: v for k, v in item.kwargs.items() if k in ("returns", "rtol", "atol")}
+            outcomes = checks.run_cases(ns[item.name], reference, cases, **options)
+            assert outcomes, gid
+            failed = [f"{o.label}: {o.reason}" for o in outcomes if not o.passed]
+            assert not failed, f"{gid}: {failed}"
+
+
+@pytest.mark.parametrize("assignment_id", assignment_ids())
+def test_catalogued_mistakes_fail_replayed_cases(course, assignment_id):
+    from cnnlab.simulate import load_catalogue
+
+    mistakes = [m for m in load_catalogue(course, assignment_id)[0] if "scipy" not in m.name]
+    for nb_name in course.assignment(assignment_id).notebooks:
+        for gid, item in hidden_items(course.read_source(assignment_id, nb_name)).items():
+            if item.kind != "function":
+                continue
+            mine = [m for m in mistakes if m.item == item.name]
+            assert mine, gid
+            options = {k: v for k, v in item.kwargs.items() if k in ("returns", "rtol", "atol")}
+            for mistake in mine:
+                ns = {"np": np}
+                exec(mistake.code, ns)
+                outcomes = checks.run_cases(ns[item.name], item.args[0], item.args[1], **options)
+                assert not all(o.passed for o in outcomes), f"{gid}: {mistake.name} passes every case"
