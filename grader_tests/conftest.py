@@ -63,16 +63,21 @@ def graded_class(course):
     return get
 
 
-@pytest.fixture
-def course_copy(tmp_path, course):
-    """A fresh clone's worth of the course (config, course.yml, source/, release/) in tmp."""
-    root = tmp_path / "course"
-    root.mkdir()
-    for name in ("nbgrader_config.py", "course.yml"):
+def copy_course(course, root: Path, files=("nbgrader_config.py", "course.yml"),
+                folders=("source", "release")):
+    """A fresh clone's worth of the course in `root`: by default config, course.yml,
+    source/ and release/ (what a TA's clone has before anything is graded)."""
+    root.mkdir(parents=True)
+    for name in files:
         shutil.copy2(course.root / name, root / name)
-    for folder in ("source", "release"):
+    for folder in folders:
         shutil.copytree(course.root / folder, root / folder)
     return load_course(root)
+
+
+@pytest.fixture
+def course_copy(tmp_path, course):
+    return copy_course(course, tmp_path / "course")
 
 
 def cnnlab_cmd(*args: str) -> list[str]:

@@ -14,11 +14,10 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from cnnlab.course import load_course
 from cnnlab.nbtools import cells_by_id, fill_answers, instructor_answers, nbgrader_meta
 from cnnlab.simulate import load_catalogue
 
-from conftest import cnnlab_cmd, run_env
+from conftest import cnnlab_cmd, copy_course, run_env
 
 A, NB = "04_dimensions", "dimensions"
 MISTAKE = "missing +1"  # a conv_output_size mistake the hidden tests catch
@@ -34,17 +33,10 @@ def _tree_hash(folder):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, course):
-    import shutil
-
     root = tmp_path_factory.mktemp("broken") / "course"
-    root.mkdir()
-    for name in ("nbgrader_config.py", "course.yml"):
-        shutil.copy2(course.root / name, root / name)
-    for folder in ("source", "release"):
-        shutil.copytree(course.root / folder, root / folder)
+    copy = copy_course(course, root)
     with open(root / "nbgrader_config.py", "a") as f:
         f.write("\nc.Execute.timeout = 5\n")
-    copy = load_course(root)
     release = nbformat.read(root / "release" / A / f"{NB}.ipynb", as_version=4)
     answers = instructor_answers(copy.read_source(A, NB))
     mistake = next(v for v in load_catalogue(course, A)[0] if v.name == MISTAKE)

@@ -2,19 +2,15 @@
 from __future__ import annotations
 
 import csv
-import shutil
 import subprocess
 
-from conftest import cnnlab_cmd, run_env
+from conftest import cnnlab_cmd, copy_course, run_env
 
 
 def test_demo_grades_the_simulated_class_end_to_end(course, tmp_path):
     root = tmp_path / "course"
-    root.mkdir()
-    for name in ("nbgrader_config.py", "course.yml", "README.md"):
-        shutil.copy2(course.root / name, root / name)
-    for folder in ("source", "release", "solutions", "grader_tests/catalogue"):
-        shutil.copytree(course.root / folder, root / folder)
+    copy_course(course, root, files=("nbgrader_config.py", "course.yml", "README.md"),
+                folders=("source", "release", "solutions", "grader_tests/catalogue"))
     out = tmp_path / "demo"
     proc = subprocess.run(cnnlab_cmd("--course", str(root), "demo", "--out", str(out)), capture_output=True,
                           text=True, env=run_env(), timeout=900)

@@ -251,7 +251,5 @@ class SandboxedExecute(NbGraderPreprocessor):
         files = course_files(Path(resources.get("metadata", {}).get("path") or "."))
         with COORDINATOR.untrusted_wait():
             result = execute_notebook(nbformat.writes(nb), files, settings)
-        record = resources.setdefault("cnnlab_execution", {})
-        record[resources.get("unique_key", "")] = {"status": result["status"]}
         lay_outputs(nb, result["notebook"], f"the notebook could not be run ({result['status']})")
         return nb, resources

@@ -79,10 +79,6 @@ class AutogradeSummary:
     def failed(self) -> list[SubmissionResult]:
         return [r for r in self.results if not r.ok]
 
-    @property
-    def skipped(self) -> list[str]:
-        return [r.student for r in self.results if r.status == "skipped"]
-
     def counts(self) -> dict[str, int]:
         done = [r for r in self.results if r.status != "skipped"]
         return {

@@ -8,8 +8,6 @@ from dataclasses import asdict, dataclass
 from ..checks import FAIL
 from ..nbtools import cells_by_id
 
-STATUSES = ("passed", "failed", "error", "timeout", "missing")
-
 #: How nbgrader's Execute marks a cell that ran out of time.
 TIMEOUT_NAMES = {"CellTimeoutError"}
 
