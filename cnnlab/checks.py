@@ -28,10 +28,13 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from .plaindata import type_name
+
 __all__ = [
     "FORBIDDEN_LIBRARIES",
     "Case",
     "Check",
+    "Call",
     "Outcome",
     "case",
     "random_array",
@@ -41,6 +44,9 @@ __all__ = [
     "check_number",
     "check_value",
     "forbidden_calls",
+    "call_case",
+    "judge_case",
+    "report_function",
     "run_cases",
 ]
 
@@ -233,10 +239,10 @@ def _compare(result, expected, returns: str, rtol: float, atol: float) -> str:
     """'' when `result` matches `expected`, else what is wrong (no values)."""
     if returns == "int":
         if isinstance(result, bool) or not isinstance(result, (int, np.integer)):
-            return f"returned {type(result).__name__}, expected a whole number (int)"
+            return f"returned {type_name(result)}, expected a whole number (int)"
         return "" if int(result) == int(expected) else f"returned {int(result)}, which is not right"
     if not isinstance(result, np.ndarray):
-        return f"returned {type(result).__name__}, expected a NumPy array"
+        return f"returned {type_name(result)}, expected a NumPy array"
     if result.shape != np.shape(expected):
         return f"output has shape {result.shape}, which is not the right shape"
     if returns == "same-dtype":
@@ -250,46 +256,85 @@ def _compare(result, expected, returns: str, rtol: float, atol: float) -> str:
     return ""
 
 
+#: How much of a student's exception message is kept (it reaches feedback).
+MESSAGE_CHARS = 160
+
+
+@dataclass
+class Call:
+    """What one call of the student's function did, as plain data: the same
+    record whether it was made here in the kernel or by the probe and decoded
+    by the trusted verifier, so both judge it with the same code."""
+
+    returned: Any = None
+    raised: tuple = ()            # the exception's class name and its bases' names; () if it returned
+    message: str = ""
+    after: tuple = ()             # the arguments after the call (a function must not change them)
+    after_kwargs: dict = field(default_factory=dict)
+    shares_input: bool = False    # the result is an input, or a view of one
+    timed_out: bool = False
+
+
+def call_case(func: Callable, c: Case) -> tuple[tuple, Call]:
+    """Call `func` on a fresh copy of the case's arguments. Returns the
+    pristine arguments and what the call did; never raises on the student's
+    behalf (KeyboardInterrupt, the cell's timeout, is let through)."""
+    pristine = copy.deepcopy((c.args, c.kwargs))
+    args, kwargs = copy.deepcopy(pristine)
+    try:
+        result = _quietly(lambda: func(*args, **kwargs))
+    except Exception as exc:  # the student's error, reported in one line
+        names = tuple(k.__name__ for k in type(exc).__mro__ if k not in (object, BaseException))
+        return pristine, Call(raised=names, message=str(exc)[:MESSAGE_CHARS], after=tuple(args),
+                              after_kwargs=dict(kwargs))
+    inputs = list(args) + list(kwargs.values())
+    shares = isinstance(result, np.ndarray) and any(
+        isinstance(a, np.ndarray) and np.shares_memory(result, a) for a in inputs)
+    return pristine, Call(returned=result, after=tuple(args), after_kwargs=dict(kwargs), shares_input=shares)
+
+
+def judge_case(c: Case, pristine: tuple, call: Call, reference: Callable | None, *,
+               returns: str = "array", rtol: float = 1e-6, atol: float = 1e-8) -> Outcome:
+    """Whether one call did what the case asks. Pure: no student code runs here
+    (a predicate or the reference are the instructor's, the values are data)."""
+    if call.timed_out:
+        return Outcome(c.label, False, "did not finish in time (an infinite loop?)")
+    if call.raised:
+        if c.raises is not None and c.raises.__name__ in call.raised:
+            return Outcome(c.label, True)
+        expected = f" (expected {c.raises.__name__})" if c.raises else ""
+        said = f": {call.message}" if call.message else ""
+        return Outcome(c.label, False, f"raised {call.raised[0]}{said}{expected}")
+    before = list(pristine[0]) + list(pristine[1].values())
+    after = list(call.after) + [call.after_kwargs.get(k, _MISSING) for k in pristine[1]]
+    if len(after) != len(before) or not all(_same_value(a, b) for a, b in zip(after, before)):
+        return Outcome(c.label, False, "changed its input array; work on a copy")
+    if call.shares_input:
+        return Outcome(c.label, False, "returned its input (or a view of it); return a new array")
+    if c.raises is not None:
+        return Outcome(c.label, False, f"returned instead of raising {c.raises.__name__}")
+    result = call.returned
+    if c.check is not None:
+        try:
+            ok = bool(_quietly(lambda: c.check(copy.deepcopy(result))))
+            problem = "" if ok else "does not have the property asked for"
+        except Exception as exc:
+            problem = f"could not be checked ({type(exc).__name__})"
+    else:
+        ref_args, ref_kwargs = copy.deepcopy(pristine)
+        expected = reference(*ref_args, **ref_kwargs)
+        try:
+            problem = _compare(result, expected, returns, rtol, atol)
+        except Exception as exc:  # a result the comparison cannot handle is simply wrong
+            problem = f"returned {type_name(result)}, which could not be compared ({type(exc).__name__})"
+    return Outcome(c.label, not problem, problem)
+
+
 def run_cases(func: Callable, reference: Callable | None, cases: Sequence[Case], *,
               returns: str = "array", rtol: float = 1e-6, atol: float = 1e-8) -> list[Outcome]:
     """Call `func` on every case; compare with `reference` (or the case's own
     check). Returns plain outcomes; never raises on the student's behalf."""
-    outcomes = []
-    for c in cases:
-        pristine = copy.deepcopy((c.args, c.kwargs))
-        args, kwargs = copy.deepcopy(pristine)
-        try:
-            result = _quietly(lambda: func(*args, **kwargs))
-        except Exception as exc:  # the student's error, reported in one line
-            if c.raises is not None and isinstance(exc, c.raises):
-                outcomes.append(Outcome(c.label, True))
-            else:
-                expected = f" (expected {c.raises.__name__})" if c.raises else ""
-                outcomes.append(Outcome(c.label, False, f"raised {type(exc).__name__}: {exc}{expected}"))
-            continue
-        inputs = list(args) + list(kwargs.values())
-        if not all(_same_value(a, b) for a, b in zip(inputs, list(pristine[0]) + list(pristine[1].values()))):
-            outcomes.append(Outcome(c.label, False, "changed its input array; work on a copy"))
-            continue
-        if isinstance(result, np.ndarray) and any(
-                isinstance(a, np.ndarray) and np.shares_memory(result, a) for a in inputs):
-            outcomes.append(Outcome(c.label, False, "returned its input (or a view of it); return a new array"))
-            continue
-        if c.raises is not None:
-            outcomes.append(Outcome(c.label, False, f"returned instead of raising {c.raises.__name__}"))
-            continue
-        if c.check is not None:
-            try:
-                ok = bool(_quietly(lambda: c.check(result)))
-                problem = "" if ok else "does not have the property asked for"
-            except Exception as exc:
-                problem = f"could not be checked ({type(exc).__name__})"
-        else:
-            ref_args, ref_kwargs = copy.deepcopy(pristine)
-            expected = reference(*ref_args, **ref_kwargs)
-            problem = _compare(result, expected, returns, rtol, atol)
-        outcomes.append(Outcome(c.label, not problem, problem))
-    return outcomes
+    return [judge_case(c, *call_case(func, c), reference, returns=returns, rtol=rtol, atol=atol) for c in cases]
 
 
 def _score(outcomes: Sequence[Outcome], points: float) -> float:
@@ -333,15 +378,31 @@ def check_function(name: str, reference: Callable, cases: Sequence[Case], points
     """
     func = _lookup(name, namespace)
     if func is _MISSING or not callable(func):
+        return report_function(name, cases, None, [], reference, points)
+    used = forbidden_calls(func) if forbid_libraries else []
+    calls = [] if used else [call_case(func, c) for c in cases]
+    return report_function(name, cases, calls, used, reference, points, returns=returns, rtol=rtol, atol=atol)
+
+
+def report_function(name: str, cases: Sequence[Case], calls: Sequence[tuple[tuple, Call]] | None,
+                    forbidden: Sequence[str], reference: Callable | None, points: float, *,
+                    returns: str = "array", rtol: float = 1e-6, atol: float = 1e-8) -> float:
+    """Judge recorded calls, print the student's report, return the score.
+
+    The one place a function item is scored: `check_function` in the kernel
+    calls it with calls it just made, the trusted verifier with the calls the
+    probe reported (`calls=None`: no function of that name was found).
+    """
+    if calls is None:
         return _missing(name, points)
-    if forbid_libraries:
-        used = forbidden_calls(func)
-        if used:
-            print(f"{name}: 0 of {points:g} points")
-            print(f"  {FAIL} uses {', '.join(used)}: a library convolution or pooling earns no "
-                  "credit here. Write it with NumPy (np.einsum and stride tricks are fine).")
-            return 0.0
-    outcomes = run_cases(func, reference, cases, returns=returns, rtol=rtol, atol=atol)
+    if forbidden:
+        print(f"{name}: 0 of {points:g} points")
+        print(f"  {FAIL} uses {', '.join(forbidden)}: a library convolution or pooling earns no "
+              "credit here. Write it with NumPy (np.einsum and stride tricks are fine).")
+        return 0.0
+    outcomes = [judge_case(c, pristine, call, reference, returns=returns, rtol=rtol, atol=atol)
+                for c, (pristine, call) in zip(cases, calls)]
+    outcomes += [Outcome(c.label, False, "was not run") for c in cases[len(outcomes):]]
     score = _score(outcomes, points)
     return _report(name, outcomes, {c.label: c.hint for c in cases}, score, points)
 
