@@ -15,6 +15,9 @@ c.CourseDirectory.root = HERE
 # `nbgrader generate_solution` writes the instructor's answers (without hidden tests) here.
 c.CourseDirectory.solution_directory = "solutions"
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
+# cnnlab's marker in autograded/<student>/<A>/ (fingerprint, repairs, verifier flags) is for
+# TAs: generate_feedback copies every other file of that folder to the student's feedback.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".cnnlab.json"]
 
 # Solutions (posted after the deadline) hold the instructor's answers, executed, and
 # neither hidden tests nor solution markers.

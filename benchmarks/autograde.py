@@ -109,7 +109,7 @@ def main() -> None:
     n = args.students
     print(f"class: {n} submissions of {args.assignment} (correct, wrong, blank), {os.cpu_count()} cores")
     print(f"nbgrader autograde (serial, unsandboxed): {t_nbgrader:7.1f} s  ({t_nbgrader / n:.2f} s/submission)")
-    print(f"cnnlab autograde ({args.workers} workers, sandboxed):  {t_cnnlab:7.1f} s  ({t_cnnlab / n:.2f} s/submission)")
+    print(f"cnnlab autograde ({args.workers} workers, sandboxed, verified):  {t_cnnlab:7.1f} s  ({t_cnnlab / n:.2f} s/submission)")
     print(f"speed-up: {t_nbgrader / t_cnnlab:.2f}x   grades identical: {same}")
     for label, seconds in costs().items():
         print(f"start-up cost, {label}: {seconds:.2f} s")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 
-from .course import Course
+from .course import Course, CourseError
 from .coursemap import updated_readme
 from .nbtools import without_outputs
 from .workspace import Workspace
@@ -64,10 +64,16 @@ def source_has_outputs(path: Path) -> bool:
 def build(course: Course, assignment_ids: list[str] | None = None, check: bool = False) -> BuildReport:
     """Generate release/ and solutions/ for the given assignments (all by default).
     With check=True nothing is written: stale files are listed instead."""
+    from .grading.verify import AnswerKeyError, check_source
+
     report = BuildReport()
     ids = assignment_ids or [a.id for a in course.assignments]
     for a in ids:
-        course.assignment(a)  # unknown ids fail early, with the list of known ones
+        for nb_name in course.assignment(a).notebooks:  # unknown ids fail early, with the list of known ones
+            try:  # every point must be one the verifier can score without the student's kernel
+                check_source(course.read_source(a, nb_name), a, nb_name)
+            except AnswerKeyError as exc:
+                raise CourseError(f"source/{a}/{nb_name}.ipynb: {exc}") from None
         for src in sorted((course.root / "source" / a).glob("*.ipynb")):
             if source_has_outputs(src):
                 name = str(src.relative_to(course.root))

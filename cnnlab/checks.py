@@ -21,6 +21,7 @@ import contextlib
 import copy
 import io
 import math
+import re
 import types
 import warnings
 from dataclasses import dataclass, field
@@ -200,7 +201,9 @@ def forbidden_calls(func: Callable, _seen: set | None = None) -> list[str]:
             found.append(hit)
         elif isinstance(obj, types.ModuleType):  # `scipy.signal.correlate2d` via `import scipy`
             for attr in names:
-                sub = getattr(obj, attr, None)
+                with warnings.catch_warnings():  # e.g. numpy's FutureWarning for np.str
+                    warnings.simplefilter("ignore")
+                    sub = getattr(obj, attr, None)
                 if sub is not None:
                     hit = _describe_forbidden(sub)
                     if hit:
@@ -235,16 +238,36 @@ def _quietly(call: Callable[[], Any]):
             return call()
 
 
+_DECIMALS = re.compile(r"[-+]?\d*\.\d+(?:[eE][-+]?\d+)?")
+_BRACKETS = re.compile(r"\[[^\]]*\]")
+
+
+def student_text(text: str, limit: int = 100) -> str:
+    """Text a student's code made (an exception message), as feedback may show it:
+    no array contents and no decimal numbers, which could carry a hidden input
+    out to the student; at most `limit` characters."""
+    text = _DECIMALS.sub("\u2026", _BRACKETS.sub("[\u2026]", str(text)))
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
+
+
+def _shape_shown(shape) -> str:
+    small = len(shape) <= 4 and all(0 <= n <= 4096 for n in shape)
+    return str(shape) if small else "an unusual shape"
+
+
 def _compare(result, expected, returns: str, rtol: float, atol: float) -> str:
     """'' when `result` matches `expected`, else what is wrong (no values)."""
     if returns == "int":
         if isinstance(result, bool) or not isinstance(result, (int, np.integer)):
             return f"returned {type_name(result)}, expected a whole number (int)"
-        return "" if int(result) == int(expected) else f"returned {int(result)}, which is not right"
+        if int(result) == int(expected):
+            return ""
+        shown = int(result) if abs(int(result)) < 10**6 else "a whole number"
+        return f"returned {shown}, which is not right"
     if not isinstance(result, np.ndarray):
         return f"returned {type_name(result)}, expected a NumPy array"
     if result.shape != np.shape(expected):
-        return f"output has shape {result.shape}, which is not the right shape"
+        return f"output has shape {_shape_shown(result.shape)}, which is not the right shape"
     if returns == "same-dtype":
         if result.dtype != np.asarray(expected).dtype:
             return f"output dtype is {result.dtype}; keep the input's dtype (e.g. dtype=x.dtype)"
@@ -256,8 +279,8 @@ def _compare(result, expected, returns: str, rtol: float, atol: float) -> str:
     return ""
 
 
-#: How much of a student's exception message is kept (it reaches feedback).
-MESSAGE_CHARS = 160
+#: How much of a student's exception message is recorded (feedback shows less, see student_text).
+MESSAGE_CHARS = 2000
 
 
 @dataclass
@@ -303,7 +326,7 @@ def judge_case(c: Case, pristine: tuple, call: Call, reference: Callable | None,
         if c.raises is not None and c.raises.__name__ in call.raised:
             return Outcome(c.label, True)
         expected = f" (expected {c.raises.__name__})" if c.raises else ""
-        said = f": {call.message}" if call.message else ""
+        said = f": {student_text(call.message)}" if call.message else ""
         return Outcome(c.label, False, f"raised {call.raised[0]}{said}{expected}")
     before = list(pristine[0]) + list(pristine[1].values())
     after = list(call.after) + [call.after_kwargs.get(k, _MISSING) for k in pristine[1]]

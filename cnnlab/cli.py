@@ -127,9 +127,14 @@ def autograde(ctx, assignment, students, workers, force, as_json, unsafe):
             if r.repairs or r.dropped_files:
                 notes.append(f"{len(r.repairs)} repair(s), {len(r.dropped_files)} extra file(s) ignored")
             click.echo(f"  {r.student:<20} {status}  {'; '.join(notes)}")
+            for flag in r.flags[:8]:  # what the verifier saw: a TA's look is worth it
+                click.echo(f"  {'':<20} flag: {flag}")
+            if len(r.flags) > 8:
+                click.echo(f"  {'':<20} flag: ... {len(r.flags) - 8} more in the log")
         c = summary.counts()
         click.echo(f"autograde {assignment}: {c['graded']} graded, {c['zero_broken']} zero (broken), "
-                   f"{c['timeouts']} with timeouts, {c['kernel_deaths']} kernel deaths, {c['flagged']} flagged (repaired), "
+                   f"{c['timeouts']} with timeouts, {c['kernel_deaths']} kernel deaths, {c['flagged']} flagged "
+                   f"({c['verifier_disagreed']} where the notebook's own checks disagreed with the verifier), "
                    f"{c['not_graded']} not graded, {c['skipped']} unchanged (skipped; --force regrades) "
                    f"in {summary.seconds:.1f} s with {summary.workers} worker(s)"
                    f"{'' if summary.sandboxed else ', UNSANDBOXED'}")

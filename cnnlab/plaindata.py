@@ -49,9 +49,18 @@ class Opaque:
         return f"<{self.type_name}>"
 
 
+#: Type names an Opaque may show; any other name was chosen by the student's code
+#: (a class can be named after a hidden input) and is not shown.
+KNOWN_TYPES = {"generator", "map", "filter", "zip", "range", "function", "builtin_function_or_method", "module",
+               "bytes", "bytearray", "complex", "memoryview", "NotImplementedType", "ellipsis", "method",
+               "dict_keys", "dict_values", "list_iterator", "Matrix", "DataFrame", "Series", "Tensor"}
+
+
 def type_name(value) -> str:
-    """The name to show for a value's type (an Opaque shows the student's type)."""
-    return value.type_name if isinstance(value, Opaque) else type(value).__name__
+    """The name to show for a value's type."""
+    if isinstance(value, Opaque):
+        return value.type_name if value.type_name in KNOWN_TYPES else "an object of its own class"
+    return type(value).__name__
 
 
 # ----------------------------------------------------------------------------
@@ -159,4 +168,4 @@ def decode(data, depth: int = 0, budget: list | None = None):
     if tag == "opaque":
         name, why = data.get("type"), data.get("why")
         return Opaque(str(name)[:80] if name is not None else "object", str(why)[:80] if why else "not plain data")
-    raise PlainDataError(f"unknown tag {tag[:20]!r}")
+    raise PlainDataError("unknown tag")

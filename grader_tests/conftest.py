@@ -80,6 +80,14 @@ def course_copy(tmp_path, course):
     return copy_course(course, tmp_path / "course")
 
 
+def course_with_timeout(course, root: Path, seconds: int = 5):
+    """A copy of the course whose cells time out after `seconds` (classes with infinite loops)."""
+    copy = copy_course(course, root)
+    with open(root / "nbgrader_config.py", "a") as f:
+        f.write(f"\nc.Execute.timeout = {seconds}\n")
+    return copy
+
+
 def cnnlab_cmd(*args: str) -> list[str]:
     return [str(BIN / "cnnlab"), *args]
 

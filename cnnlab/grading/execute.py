@@ -23,15 +23,18 @@ import subprocess
 import tempfile
 import threading
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Bool, Instance, Integer
+from traitlets import Bool, Instance, Integer, Unicode
 from traitlets.config import Config
 
+from ..probe import MIME
+from .plan import Step, plan_steps, run_notebook, salvage_steps
 from .sandbox import FIRST_UID, Limits, bwrap_argv, claim_uid, kill_uid, prepare_job_dir
 
 TRUNCATED = "\n[output truncated: this cell printed more than the grader keeps]\n"
@@ -56,6 +59,13 @@ class SandboxedKernelManager(AsyncKernelManager):
         kw["stdout"] = kw["stderr"] = subprocess.DEVNULL  # the kernel's own chatter is not feedback
         return bwrap_argv(self.job_dir, kernel_cmd, self.limits, uid=self.sandbox_uid), kw
 
+    def stop_stuck_kernel(self) -> None:
+        """SIGKILL the kernel that did not stop when interrupted."""
+        if self.sandboxed:
+            kill_uid(self.sandbox_uid)
+        elif self.provisioner is not None and getattr(self.provisioner, "process", None) is not None:
+            self.provisioner.process.kill()
+
     async def interrupt_kernel(self):  # AsyncKernelManager binds this name, not _async_interrupt_kernel
         if self.sandboxed and self.has_kernel:
             msg = self.session.msg("interrupt_request", content={})
@@ -65,16 +75,23 @@ class SandboxedKernelManager(AsyncKernelManager):
         await super()._async_interrupt_kernel()
 
 
+class StuckKernelError(DeadKernelError):
+    """A cell ran out of time and its kernel did not stop when interrupted."""
+
+
 class CappedExecute(Execute):
     """nbgrader's Execute, keeping at most `max_cell_output` bytes of output per
     cell, and remembering which cells finished (got a reply)."""
 
     max_cell_output = Integer(256 * 1024, help="Bytes of output kept per cell.").tag(config=True)
+    max_probe_output = Integer(16 * 1024**2, help="Bytes kept of a probe cell (plain data of every case).").tag(config=True)
+    wide_cells: set = set()  # indices of probe cells
 
     def output(self, outs, msg, display_id, cell_index):
         used = self.__dict__.setdefault("_output_used", {})
         used[cell_index] = used.get(cell_index, 0) + len(json.dumps(msg.get("content", {}), default=str))
-        if used[cell_index] > self.max_cell_output:
+        cap = self.max_probe_output if cell_index in self.wide_cells else self.max_cell_output
+        if used[cell_index] > cap:
             noted = self.__dict__.setdefault("_truncated", set())
             if cell_index not in noted:
                 noted.add(cell_index)
@@ -87,18 +104,26 @@ class CappedExecute(Execute):
         self.__dict__.setdefault("finished", set()).add(kwargs["cell_index"])
         return super().on_cell_executed(**kwargs)
 
+    async def _async_handle_timeout(self, timeout, cell=None):
+        self.__dict__["timed_out_now"] = True
+        return await super()._async_handle_timeout(timeout, cell)
 
-def mark_unfinished(nb, finished: set[int], reason: str) -> int:
-    """Give every code cell that did not finish an error output; returns how many.
-    The cell running when the kernel died keeps what it printed, plus the error
-    that makes it score 0."""
-    count = 0
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type == "code" and index not in finished:
-            cell.setdefault("outputs", []).append(nbformat.v4.new_output(
-                "error", ename="DeadKernelError", evalue=reason, traceback=[f"DeadKernelError: {reason}"]))
-            count += 1
-    return count
+    async def _async_poll_for_reply(self, msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive):
+        """After a timeout, nbclient interrupts the kernel and waits `iopub_timeout`
+        for the cell to end. A kernel that ignores SIGINT (or is stuck in C code)
+        would keep every later cell waiting until the wall clock: end it instead,
+        and count this cell as the one the kernel died in."""
+        self.__dict__["timed_out_now"] = False
+        try:
+            return await super()._async_poll_for_reply(msg_id, cell, timeout, task_poll_output_msg,
+                                                       task_poll_kernel_alive)
+        except CellTimeoutError:
+            if not self.__dict__.get("timed_out_now"):
+                raise
+            stop = getattr(self.km, "stop_stuck_kernel", None)
+            if stop is not None:
+                stop()
+            raise StuckKernelError("the cell ignored the interrupt") from None
 
 
 class Coordinator:
@@ -137,25 +162,89 @@ class Coordinator:
 COORDINATOR = Coordinator()
 
 
-def execute_notebook(nb_json: str, files: dict[str, bytes], settings: dict) -> dict:
-    """Run a notebook with a fresh, sandboxed kernel. Returns {"status", "notebook"}.
+def execute_notebook(nb_json: str, files: dict[str, bytes], settings: dict, steps: list[dict] | None = None) -> dict:
+    """Run a notebook's plan (plan.py) with a fresh, sandboxed kernel.
 
+    Takes and returns plain data, so it can run on any worker.
     settings: timeout (per cell, s), max_cell_output (bytes), sandbox (bool),
     limits (dict of Limits fields).
-    status: ok | kernel_died | wall_timeout | error: <reason>
+    steps: [{"kind", "cell", "source", "grade_id"}] from plan.plan_steps (default: the
+    notebook's cells, hidden blocks last, no probes).
+    Returns {"status", "notebook", "probes", "runs"}: the notebook with every
+    cell's outputs (a hidden test cell gets its in-notebook check's output),
+    and per probed item either {"report": ...} or {"lost": reason}.
+    status: ok | kernel_died | wall_timeout | error: <reason> (of the first run)
     """
     if settings.get("sandbox", True):
         with claim_uid() as uid:
-            return _execute(nb_json, files, settings, uid)
-    return _execute(nb_json, files, settings, None)
+            return _execute(nb_json, files, settings, steps, uid)
+    return _execute(nb_json, files, settings, steps, None)
 
 
-def _execute(nb_json: str, files: dict[str, bytes], settings: dict, uid: int | None) -> dict:
-    limits = Limits(**settings.get("limits", {}))
+LOST_REASONS = {"kernel_died": "the kernel died (os._exit, out of memory or a crash) before this cell finished",
+                "wall_timeout": "the notebook ran out of time as a whole",
+                "stuck": "a cell ran out of time and ignored the interrupt, so its kernel was ended"}
+
+
+def _execute(nb_json: str, files: dict[str, bytes], settings: dict, step_dicts: list[dict] | None,
+             uid: int | None) -> dict:
     nb = nbformat.reads(nb_json, as_version=4)
+    steps = [Step(**s) for s in step_dicts] if step_dicts is not None else plan_steps(nb, {})
+    status, outputs, finished = _run(nb, steps, files, settings, uid)
+    results = {i: outputs[i] for i in finished}          # step index -> outputs, of the steps that finished
+    runs = 1
+    first_lost = min((i for i in range(len(steps)) if i not in finished), default=None)
+    if status != "ok" and first_lost is not None:
+        second = salvage_steps(steps, first_lost)
+        if second:
+            runs = 2
+            _, again, done = _run(nb, second, files, settings, uid)
+            where = [steps.index(s) for s in second]
+            for j in done:
+                if steps[where[j]].kind != "cell":   # the first run's outputs are what the student's cells did
+                    results.setdefault(where[j], again[j])
+    reason = LOST_REASONS.get(status, "the run stopped")
     for cell in nb.cells:  # a clean slate: nothing counts as run before this run ran it
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+    probes = {}
+    for i, step in enumerate(steps):
+        done = i in results
+        if step.kind == "probe":
+            probes[step.grade_id] = _probe_report(results.get(i)) if done else {"lost": reason}
+            continue
+        cell = nb.cells[step.cell]
+        if step.kind == "cell":  # the cell running when the kernel died keeps what it printed, and fails
+            cell.outputs = outputs[i]["outputs"] + ([] if done else [_dead(reason)])
+            cell.execution_count = outputs[i]["execution_count"]
+        else:  # the in-notebook check of a test cell follows whatever its visible part printed
+            cell.outputs = list(cell.outputs) + (results[i]["outputs"] if done else [_dead(reason)])
+    return {"status": status, "notebook": nbformat.writes(nb), "probes": probes, "runs": runs}
+
+
+def _dead(reason: str):
+    return nbformat.v4.new_output("error", ename="DeadKernelError", evalue=reason,
+                                  traceback=[f"DeadKernelError: {reason}"])
+
+
+def _probe_report(result: dict) -> dict:
+    """The probe's own display message; the last one counts (student code
+    running inside the probe could display more, but only of its own data)."""
+    reports = [o["data"][MIME] for o in result["outputs"]
+               if o.get("output_type") == "display_data" and isinstance(o.get("data"), dict) and MIME in o["data"]]
+    if not reports:
+        return {"lost": "the probe did not report (did the notebook change how later cells run?)"}
+    try:  # plain dicts and lists again (nbformat hands back NotebookNodes)
+        report = json.loads(json.dumps(reports[-1]))
+    except (TypeError, ValueError, RecursionError):
+        return {"lost": "the probe's report was not plain JSON"}
+    return {"report": report, "reports": len(reports)}
+
+
+def _run(nb, steps: list[Step], files: dict[str, bytes], settings: dict, uid: int | None):
+    """One kernel, the given steps in order. Returns (status, outputs per step, finished step indices)."""
+    limits = Limits(**settings.get("limits", {}))
+    run = run_notebook(nb, steps)
     with tempfile.TemporaryDirectory(prefix="cnnlab-job-") as tmp:
         job = Path(tmp) / "job"
         job.mkdir()
@@ -172,6 +261,7 @@ def _execute(nb_json: str, files: dict[str, bytes], settings: dict, uid: int | N
         executor = CappedExecute(timeout=settings["timeout"], max_cell_output=settings["max_cell_output"],
                                  extra_arguments=["--IPKernelApp.log_level=ERROR"], record_timing=False,
                                  shutdown_kernel="immediate")
+        executor.wide_cells = {i for i, s in enumerate(steps) if s.kind == "probe"}
         expired = threading.Event()
 
         def wall_clock_kill():
@@ -190,7 +280,9 @@ def _execute(nb_json: str, files: dict[str, bytes], settings: dict, uid: int | N
         watchdog.start()
         status = "ok"
         try:
-            executor.preprocess(nb, {"metadata": {"path": str(job)}}, km=km)
+            executor.preprocess(run, {"metadata": {"path": str(job)}}, km=km)
+        except StuckKernelError:
+            status = "stuck"
         except DeadKernelError:
             status = "wall_timeout" if expired.is_set() else "kernel_died"
         except Exception as exc:  # anything else that stopped the run: keep what ran
@@ -199,11 +291,11 @@ def _execute(nb_json: str, files: dict[str, bytes], settings: dict, uid: int | N
             watchdog.cancel()
             if km.sandboxed:
                 kill_uid(km.sandbox_uid)
-        if status != "ok":
-            reason = {"kernel_died": "the kernel died (os._exit, out of memory or a crash) before this cell finished",
-                      "wall_timeout": "the notebook ran out of time as a whole"}.get(status, "the run stopped")
-            mark_unfinished(nb, executor.__dict__.get("finished", set()), reason)
-        return {"status": status, "notebook": nbformat.writes(nb)}
+    finished = executor.__dict__.get("finished", set())
+    if status == "ok":
+        finished = set(range(len(steps)))
+    outputs = [{"outputs": c.get("outputs", []), "execution_count": c.get("execution_count")} for c in run.cells]
+    return status, outputs, finished
 
 
 def lay_outputs(trusted_nb, executed_json: str | None, reason: str) -> None:
@@ -240,16 +332,28 @@ def course_files(folder: Path) -> dict[str, bytes]:
 
 
 class SandboxedExecute(NbGraderPreprocessor):
-    """nbgrader's Execute step, run in the sandbox (see sandbox.py)."""
+    """nbgrader's Execute step, run in the sandbox (see sandbox.py) in the
+    order of plan.py, with the probes the verifier (verify.py) scores from."""
 
     timeout = Integer(30, help="Seconds a cell may run before it is interrupted.").tag(config=True)
     max_cell_output = Integer(256 * 1024, help="Bytes of output kept per cell.").tag(config=True)
     sandbox = Bool(True, help="Isolate student code with bubblewrap (False only with --unsafe-no-sandbox).").tag(config=True)
+    course_root = Unicode("", help="The course folder whose source/ holds the answer key; "
+                                   "empty: no probes (nothing is verified).").tag(config=True)
 
     def preprocess(self, nb, resources):
+        from .verify import load_key
+
         settings = {"timeout": self.timeout, "max_cell_output": self.max_cell_output, "sandbox": self.sandbox}
         files = course_files(Path(resources.get("metadata", {}).get("path") or "."))
+        key = None
+        if self.course_root:
+            info = resources["nbgrader"]
+            key = load_key(self.course_root, info["assignment"], info["notebook"], info["db_url"])
+        steps = plan_steps(nb, {gid: k.item for gid, k in key.items.items()} if key else {})
         with COORDINATOR.untrusted_wait():
-            result = execute_notebook(nbformat.writes(nb), files, settings)
+            result = execute_notebook(nbformat.writes(nb), files, settings, [asdict(s) for s in steps])
         lay_outputs(nb, result["notebook"], f"the notebook could not be run ({result['status']})")
+        if key is not None:
+            resources["cnnlab"] = {"key": key, "probes": result["probes"], "runs": result["runs"]}
         return nb, resources

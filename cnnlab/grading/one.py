@@ -60,7 +60,9 @@ def grade_notebook(course: Course, path: str | Path, assignment_id: str | None =
         folder = ws.root / "submitted" / STUDENT / assignment.id
         folder.mkdir(parents=True)
         shutil.copyfile(path, folder / path.name)
-        result = ClassGrader(load_course(ws.root), assignment.id, sandbox=sandbox).grade(STUDENT)
+        grader = ClassGrader(load_course(ws.root), assignment.id, sandbox=sandbox)
+        grader.check_answer_keys()
+        result = grader.grade(STUDENT)
         if result.status == "error":
             raise GradeError(f"{path.name}: could not be graded ({result.reason})")
         graded = [n for n in assignment.notebooks if (ws.root / "autograded" / STUDENT / assignment.id / f"{n}.ipynb").exists()]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -41,6 +42,7 @@ from .execute import COORDINATOR, SandboxedExecute
 from .intake import Intake, fingerprint, take_in
 from .results import TIMEOUT_NAMES
 from .sandbox import check_available
+from .verify import CHECKED, AnswerKeyError, VerifyScores, load_key
 
 WORK = ".cnnlab"
 MARKER = ".cnnlab.json"
@@ -55,6 +57,7 @@ class SubmissionResult:
     problems: list[str] = field(default_factory=list)
     repairs: list[str] = field(default_factory=list)
     dropped_files: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)     # what verification found (verify.py, tamper.py)
     timeouts: int = 0
     kernel_died: bool = False
     reason: str = ""
@@ -85,8 +88,9 @@ class AutogradeSummary:
             "graded": sum(r.status == "graded" for r in done),
             "zero_broken": sum(r.status == "broken" for r in done),
             "with_problems": sum(bool(r.problems) for r in done),
-            # repaired, or handed in with files that were left out: worth a TA's look
-            "flagged": sum(bool(r.repairs or r.dropped_files) for r in done),
+            # repaired, handed in with files that were left out, or caught by the verifier: worth a TA's look
+            "flagged": sum(bool(r.repairs or r.dropped_files or r.flags) for r in done),
+            "verifier_disagreed": sum(any("the verifier" in f for f in r.flags) for r in done),
             "timeouts": sum(r.timeouts > 0 for r in done),
             "kernel_deaths": sum(r.kernel_died for r in done),
             "not_graded": sum(not r.ok for r in done),
@@ -178,12 +182,31 @@ class ClassGrader:
         cfg.CourseDirectory.submitted_directory = f"{WORK}/intake"
         cfg.CourseDirectory.autograded_directory = f"{WORK}/staging"
         cfg.Autograde.autograde_preprocessors = [SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor,
-                                                 LimitOutput, SaveAutoGrades, AssignLatePenalties,
-                                                 CheckCellMetadata]
+                                                 LimitOutput, VerifyScores, SaveAutoGrades,
+                                                 AssignLatePenalties, CheckCellMetadata]
         cfg.SandboxedExecute.timeout = self.timeout
+        cfg.SandboxedExecute.course_root = str(self.root)
         cfg.SandboxedExecute.sandbox = self.sandbox
         cfg.Application.log_level = "WARNING"
         return cfg
+
+    def check_answer_keys(self) -> None:
+        """Before any submission: the verifier can score every item the gradebook grades."""
+        for nb in self.assignment.notebooks:
+            try:
+                load_key(self.root, self.assignment.id, nb, self.db_url)
+            except AnswerKeyError as exc:
+                raise CourseError(str(exc)) from None
+
+    def _keep_evidence(self, student: str, evidence: dict) -> None:
+        """What the notebook's own checks printed where the verifier disagreed: for
+        TAs only, so outside autograded/ (feedback is made from there), under .cnnlab/evidence/."""
+        path = self.root / WORK / "evidence" / self.assignment.id / f"{student}.json"
+        if evidence:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(evidence, indent=1, ensure_ascii=False), encoding="utf-8")
+        elif path.exists():
+            path.unlink()
 
     def is_done(self, student: str) -> bool:
         final = self.root / "autograded" / student / self.assignment.id
@@ -220,6 +243,7 @@ class ClassGrader:
                                      self.assignment.notebooks, self.release)
             result = SubmissionResult(student, "graded", problems=intake.problems, repairs=intake.repairs,
                                       dropped_files=intake.dropped_files)
+            evidence: dict = {}  # what the notebook's own checks printed where the verifier disagreed (TA only)
             if not any(intake_dir.glob("*.ipynb")):
                 self._zero(student)
                 staged.mkdir(parents=True)
@@ -231,18 +255,29 @@ class ClassGrader:
                 coursedir.assignment_id, coursedir.student_id = a, student
                 app = ThreadSafeAutograde(coursedir=coursedir, config=cfg)
                 app.force, app.create_student = True, True
+                CHECKED.pop((student, a), None)
                 outcome = capture_log(app)  # releases the lock while the sandbox runs
+                checked = CHECKED.pop((student, a), [])
+                result.flags = [f"{c.notebook}: {flag}" for c in checked for flag in c.flags]
+                evidence = {f"{c.notebook}/{gid}": d for c in checked for gid, d in c.disagreements.items()}
                 if not outcome.get("success"):
                     text = (outcome.get("log") or "") + "\n" + (outcome.get("error") or "")
                     lines = [ln.strip() for ln in text.splitlines() if ln.strip()
                              and "see the the above traceback" not in ln and not ln.strip().startswith("File ")]
+                    # the exception line of the traceback says what went wrong; nbgrader's own last words do not
+                    errors = [ln for ln in lines if re.match(r"^[\w.]+(Error|Exception): ", ln)
+                              and not ln.startswith("nbgrader.converters.base.NbGraderException")]
+                    lines = errors or lines
                     result.status, result.reason = "error", (lines[-1] if lines else "nbgrader failed")[:300]
                     result.seconds = time.monotonic() - started
                     return result
                 result.timeouts, result.kernel_died = _outcome_from_notebooks(staged)
+                result.timeouts += sum(c.timeouts for c in checked)  # a probe's timeout leaves no cell output
+                result.kernel_died = result.kernel_died or any(c.kernel_died for c in checked)
             result.score, result.max_score = self._score(student)
             (staged / MARKER).write_text(json.dumps({"fingerprint": intake.fingerprint, "problems": intake.problems,
-                                                     "repairs": intake.repairs}, indent=1))
+                                                     "repairs": intake.repairs, "flags": result.flags}, indent=1))
+            self._keep_evidence(student, evidence)
             _replace_dir(staged, self.root / "autograded" / student / a)
         result.seconds = time.monotonic() - started
         return result
@@ -287,6 +322,7 @@ def autograde(course: Course, assignment_id: str, students: list[str] | None = N
     summary = AutogradeSummary(assignment_id, sandboxed=sandbox, workers=workers)
     started = time.monotonic()
     summary.registered = _register_if_missing(grader)
+    grader.check_answer_keys()
     everyone = submitted_students(course, assignment_id)
     if students:
         unknown = sorted(set(students) - set(everyone))

@@ -36,16 +36,22 @@ class HiddenItem:
     kwargs: dict = field(default_factory=dict)
 
 
-def hidden_block(source: str) -> str | None:
-    lines, inside, found = [], False, False
+def split_hidden(source: str) -> tuple[str, str | None]:
+    """A test cell's source as (what the student's release shows, its hidden
+    block or None): the lines outside and inside the hidden-test markers."""
+    outside, inside, found, hidden = [], [], False, False
     for line in source.splitlines():
         if "BEGIN HIDDEN TESTS" in line:
-            inside = found = True
+            hidden = found = True
         elif "END HIDDEN TESTS" in line:
-            inside = False
-        elif inside:
-            lines.append(line)
-    return "\n".join(lines) if found else None
+            hidden = False
+        else:
+            (inside if hidden else outside).append(line)
+    return "\n".join(outside), ("\n".join(inside) if found else None)
+
+
+def hidden_block(source: str) -> str | None:
+    return split_hidden(source)[1]
 
 
 @contextlib.contextmanager

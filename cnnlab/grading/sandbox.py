@@ -63,6 +63,23 @@ def package_dir() -> Path:
     return Path(cnnlab.__file__).resolve().parent
 
 
+#: What the sandbox hides of the installed packages: the libraries whose
+#: convolution or pooling the course forbids (checks.FORBIDDEN_LIBRARIES).
+HIDDEN_PACKAGES = ("scipy/signal", "scipy/ndimage", "torch", "tensorflow", "keras", "cv2", "skimage")
+
+
+def hidden_libraries() -> list[Path]:
+    found = []
+    for entry in dict.fromkeys(sys.path):
+        if not entry.endswith("-packages"):
+            continue
+        for rel in HIDDEN_PACKAGES:
+            path = Path(entry) / rel
+            if path.is_dir():
+                found.append(path.resolve())
+    return found
+
+
 def bwrap_argv(job_dir: Path, command: list[str], limits: Limits = Limits(),
                env: dict[str, str] | None = None, uid: int = NOBODY) -> list[str]:
     """The full argv that runs `command` in the sandbox with `job_dir` writable."""
@@ -86,6 +103,8 @@ def bwrap_argv(job_dir: Path, command: list[str], limits: Limits = Limits(),
                 made.add(str(parent))
     for path in dict.fromkeys(ro):  # the Python may live inside the venv folder's parent, keep order
         argv += ["--ro-bind", str(path), str(path)]
+    for hidden in hidden_libraries():  # library convolution earns no credit; code built at run time
+        argv += ["--tmpfs", str(hidden)]  # cannot import it either (an empty folder in its place)
     argv += ["--bind", str(job_dir), str(job_dir), "--chdir", str(job_dir)]
     base_env = {"HOME": "/tmp", "PATH": f"{venv_home() / 'bin'}:/usr/bin:/bin", "LANG": "C.UTF-8",
                 "MPLCONFIGDIR": "/tmp/matplotlib", "MPLBACKEND": "Agg",

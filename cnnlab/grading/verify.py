@@ -1,0 +1,304 @@
+"""The verifier: the recorded score of every graded item, computed in the
+grader's own process from plain data, never by student code.
+
+- The list of items and their points come from the gradebook (`AnswerKey`).
+- What each item asks (its cases, choices, properties) comes from the hidden
+  blocks of source/; the expected values of function items come from the
+  instructor's solution in source/, run here (it is the instructor's code).
+- What the student's code did comes from the probe (probe.py), decoded by
+  plaindata.py: values, never objects.
+- Judging is `checks`' own code (`report_function`, `check_choices` and the
+  others, called with a namespace of decoded values), so the report a student
+  reads is word for word what the in-notebook check prints for an honest
+  submission.
+
+`VerifyScores` (an nbgrader preprocessor, just before SaveAutoGrades) puts
+the verifier's report and score in each verified test cell, so nbgrader
+records the verifier's score and nothing the kernel printed for a hidden
+check reaches feedback, and flags every item where the in-notebook check
+said otherwise.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import pickle
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import nbformat
+import numpy as np
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.utils import determine_grade
+
+from .. import checks
+from ..nbtools import grade_id, instructor_answers
+from ..plaindata import PlainDataError, decode
+from .replay import HiddenItem, ReplayError, hidden_items
+from .tamper import scan
+
+NOTE = ("(The notebook's own check printed something else for this cell; the grader re-ran your code "
+        "on its own, and this is the result it recorded.)")
+
+
+class AnswerKeyError(Exception):
+    """source/ and the gradebook do not describe the same graded items."""
+
+
+class CachedReference:
+    """The instructor's function, computing each case's expected value once per
+    process (every submission is judged on the same cases)."""
+
+    def __init__(self, func: Callable):
+        self.func, self.memo = func, {}
+
+    def __call__(self, *args, **kwargs):
+        key = pickle.dumps((args, sorted(kwargs.items())))  # a hash of trusted case data, never loaded
+        if key not in self.memo:
+            self.memo[key] = self.func(*args, **kwargs)
+        return copy.deepcopy(self.memo[key])
+
+
+@dataclass
+class KeyItem:
+    item: HiddenItem
+    points: float                      # the gradebook's
+    reference: Callable | None = None  # the instructor's solution, for function items
+
+
+@dataclass
+class AnswerKey:
+    assignment: str
+    notebook: str
+    items: dict[str, KeyItem]
+
+    def function_names(self) -> list[str]:
+        return [k.item.name for k in self.items.values() if k.item.kind == "function"]
+
+
+def graded_items(db_url: str, assignment: str, notebook: str) -> dict[str, float]:
+    """{grade_id: points} of the autograded test cells the gradebook knows."""
+    with Gradebook(db_url) as gb:
+        nb = gb.find_notebook(notebook, assignment)
+        answers = {c.name for c in nb.solution_cells}
+        return {c.name: float(c.max_score) for c in nb.grade_cells if c.name not in answers}
+
+
+_KEYS: dict = {}
+_KEYS_LOCK = threading.Lock()
+
+
+def load_key(course_root: str | Path, assignment: str, notebook: str, db_url: str) -> AnswerKey:
+    """The answer key of one notebook (cached per source file version and gradebook points)."""
+    path = Path(course_root) / "source" / assignment / f"{notebook}.ipynb"
+    points = graded_items(db_url, assignment, notebook)
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        raise AnswerKeyError(f"source/{assignment}/{notebook}.ipynb is missing: the verifier needs it") from None
+    cache_key = (str(path), stamp, tuple(sorted(points.items())))
+    with _KEYS_LOCK:
+        if cache_key not in _KEYS:
+            _KEYS[cache_key] = _build_key(nbformat.read(path, as_version=4), assignment, notebook, points)
+        return _KEYS[cache_key]
+
+
+def _build_key(source_nb, assignment: str, notebook: str, points: dict[str, float]) -> AnswerKey:
+    try:
+        hidden = hidden_items(source_nb)
+    except ReplayError as exc:
+        raise AnswerKeyError(str(exc)) from None
+    answers = instructor_answers(source_nb)
+    items = {}
+    for gid, pts in points.items():
+        if pts <= 0:
+            continue
+        if gid not in hidden:
+            raise AnswerKeyError(f"{assignment}/{notebook}: the gradebook grades {gid} ({pts:g} points), which has "
+                                 "no hidden check in source/ to verify it with: run `cnnlab build`")
+        item, reference = hidden[gid], None
+        if item.kind == "function":
+            answer = answers.get(f"{item.name}_answer")
+            if answer is None:
+                raise AnswerKeyError(f"{gid}: source/ has no solution cell {item.name}_answer to compute "
+                                     "expected values with")
+            namespace = {"np": np, "__name__": "__solution__"}
+            exec(compile(answer, f"<solution {item.name}>", "exec"), namespace)
+            reference = CachedReference(namespace[item.name])
+        items[gid] = KeyItem(item, pts, reference)
+    return AnswerKey(assignment, notebook, items)
+
+
+def check_source(source_nb, assignment: str, notebook: str) -> AnswerKey:
+    """The key source/ alone gives (points from its own metadata): `cnnlab build`
+    refuses a course whose graded items the verifier could not score."""
+    from ..nbtools import nbgrader_meta
+
+    points = {grade_id(c): float(nbgrader_meta(c).get("points", 0)) for c in source_nb.cells
+              if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")}
+    return _build_key(source_nb, assignment, notebook, points)
+
+
+# ----------------------------------------------------------------------------
+# Judging one item
+# ----------------------------------------------------------------------------
+@dataclass
+class Verdict:
+    grade_id: str
+    score: float
+    max_score: float
+    report: str
+    problem: str = ""        # why the probe's data was missing or unusable (also a flag)
+
+
+def _decode_call(data) -> checks.Call:
+    if not isinstance(data, dict):
+        raise PlainDataError("a call record is not a mapping")
+    raised = data.get("raised") or []
+    if not isinstance(raised, list) or not all(isinstance(n, str) for n in raised):
+        raise PlainDataError("malformed exception names")
+    after = decode(data.get("after", {"t": "tuple", "v": []}))
+    after_kwargs = decode(data.get("after_kwargs", {"t": "dict", "v": []}))
+    if not isinstance(after, tuple) or not isinstance(after_kwargs, dict):
+        raise PlainDataError("malformed arguments")
+    return checks.Call(returned=decode(data.get("returned")), raised=tuple(n[:80] for n in raised[:12]),
+                       message=str(data.get("message", ""))[:checks.MESSAGE_CHARS], after=after,
+                       after_kwargs=after_kwargs, shares_input=data.get("shares_input") is True,
+                       timed_out=data.get("timed_out") is True)
+
+
+def _printed(call: Callable[[], float]) -> tuple[float, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        score = call()
+    return float(score), out.getvalue()
+
+
+def judge(key: KeyItem, entry: dict, forbidden: list[str]) -> Verdict:
+    """Score one item from the probe's entry ({"report": ...} or {"lost": why})."""
+    item, points = key.item, key.points
+    if "report" not in entry:
+        why = str(entry.get("lost", "no data"))
+        return Verdict(item.grade_id, 0.0, points, f"{item.name}: 0 of {points:g} points\n"
+                       f"  {checks.FAIL} could not be checked: {why}.\n", problem=why)
+    report = entry["report"]
+    try:
+        if not isinstance(report, dict) or report.get("item") != item.grade_id or report.get("kind") != item.kind:
+            raise PlainDataError("the report is not about this item")
+        found = report.get("found") is True
+        if item.kind == "function":
+            calls = None
+            if found:
+                raw = report.get("calls")
+                if not isinstance(raw, list) or len(raw) > len(item.args[1]):
+                    raise PlainDataError("malformed list of calls")
+                calls = [(copy.deepcopy((c.args, c.kwargs)), _decode_call(d)) for c, d in zip(item.args[1], raw)]
+                reported = report.get("forbidden") or []
+                forbidden = sorted(set(forbidden) | {str(n)[:80] for n in reported if isinstance(n, str)})
+            options = {k: v for k, v in item.kwargs.items() if k in ("returns", "rtol", "atol")}
+            score, text = _printed(lambda: checks.report_function(item.name, item.args[1], calls, forbidden,
+                                                                  key.reference, points, **options))
+        else:
+            namespace = {item.name: decode(report.get("value"))} if found else {}
+            check = getattr(checks, f"check_{item.kind}")
+            score, text = _printed(lambda: check(item.name, *item.args, points=points, namespace=namespace,
+                                                 **item.kwargs))
+    except (PlainDataError, RecursionError, TypeError, ValueError) as exc:
+        why = f"the probe's data could not be read ({exc})"
+        return Verdict(item.grade_id, 0.0, points, f"{item.name}: 0 of {points:g} points\n"
+                       f"  {checks.FAIL} could not be checked: {why}.\n", problem=why)
+    return Verdict(item.grade_id, min(score, points), points, text)
+
+
+# ----------------------------------------------------------------------------
+# The nbgrader step
+# ----------------------------------------------------------------------------
+@dataclass
+class NotebookCheck:
+    """What verification found in one notebook: for the summary, the log and the marker."""
+
+    notebook: str
+    flags: list[str] = field(default_factory=list)
+    disagreements: dict[str, dict] = field(default_factory=dict)
+    kernel_died: bool = False     # a probe or cell killed the kernel (a second run salvaged the rest)
+    timeouts: int = 0             # items whose probe ran out of time
+
+
+#: (student, assignment) -> [NotebookCheck]; written by VerifyScores, read by the pipeline.
+CHECKED: dict[tuple[str, str], list[NotebookCheck]] = {}
+
+
+def _text_of(outputs) -> str:
+    parts = []
+    for o in outputs:
+        if o.get("output_type") == "stream":
+            parts.append(o.get("text", "") if isinstance(o.get("text"), str) else "".join(o.get("text", [])))
+        elif o.get("output_type") == "error":
+            parts.append(f"{o.get('ename')}: {o.get('evalue')}")
+        elif o.get("output_type") in ("execute_result", "display_data"):
+            parts.append(str(o.get("data", {}).get("text/plain", ""))[:200])
+    return "".join(parts)[:4000]
+
+
+def _in_notebook_score(cell) -> float | None:
+    """What nbgrader would record from the in-notebook check's outputs (None:
+    outputs nbgrader cannot even score, such as partial credit above the maximum)."""
+    try:
+        score, _ = determine_grade(cell)
+        return None if score is None else float(score)
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def _timed_out(entry: dict) -> bool:
+    calls = (entry.get("report") or {}).get("calls") if isinstance(entry.get("report"), dict) else None
+    return isinstance(calls, list) and any(isinstance(c, dict) and c.get("timed_out") is True for c in calls)
+
+
+class VerifyScores(NbGraderPreprocessor):
+    """Puts the verifier's report and score in every verified test cell, so
+    that nbgrader's SaveAutoGrades, which runs next, records the verifier's
+    score; the in-notebook check's outputs are compared first and kept as
+    evidence where they disagree."""
+
+    def preprocess(self, nb, resources):
+        state = resources.get("cnnlab") or {}
+        if "probes" not in state:  # not run by SandboxedExecute: nothing to verify with
+            return nb, resources
+        info = resources["nbgrader"]
+        key: AnswerKey = state["key"]
+        findings = scan(nb, key.function_names())
+        result = NotebookCheck(info["notebook"], flags=[f"code: {a}" for a in findings.attacks])
+        if state.get("runs", 1) > 1:
+            result.kernel_died = True
+            result.flags.append("the kernel died; a second run probed what came before the crash")
+        cells = {grade_id(c): c for c in nb.cells if grade_id(c)}
+        for gid, key_item in key.items.items():
+            cell = cells.get(gid)
+            if cell is None:
+                continue
+            entry = state["probes"].get(gid, {"lost": "the probe did not run"})
+            verdict = judge(key_item, entry, findings.forbidden.get(key_item.item.name, []))
+            if _timed_out(entry):
+                result.timeouts += 1
+                result.flags.append(f"{gid}: the student's function ran out of time on a hidden case")
+            in_notebook = _in_notebook_score(cell)
+            text = verdict.report
+            if in_notebook is None or abs(in_notebook - verdict.score) >= 0.005:
+                result.disagreements[gid] = {"in_notebook": in_notebook, "verified": verdict.score,
+                                             "evidence": _text_of(cell.outputs)}
+                said = "no valid score" if in_notebook is None else f"{in_notebook:g}"
+                result.flags.append(f"{gid}: the notebook's own check gave {said}, "
+                                    f"the verifier {verdict.score:g} (recorded)")
+                text += NOTE + "\n"
+            if verdict.problem:
+                result.flags.append(f"{gid}: {verdict.problem}")
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text),
+                            nbformat.v4.new_output("execute_result", data={"text/plain": repr(verdict.score)},
+                                                   execution_count=cell.get("execution_count"))]
+        CHECKED.setdefault((info["student"], info["assignment"]), []).append(result)
+        return nb, resources
