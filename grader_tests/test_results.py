@@ -35,3 +35,13 @@ def test_results_follow_notebook_order_and_keep_cells_missing_from_it():
     results = notebook_results(nbformat.from_dict(nb), {"a_hidden": (1, 1), "b_hidden": (1, 1), "c_hidden": (0, 2)})
     assert [(r.grade_id, r.status) for r in results] == [("b_hidden", "passed"), ("a_hidden", "passed"),
                                                          ("c_hidden", "missing")]
+
+
+def test_a_verified_cell_takes_the_verifiers_status():
+    report = new_output("stream", name="stdout", text="pool2d: 0 of 2 hidden checks passed\n"
+                                                      "  \u2717 stride 2: did not finish in time (an infinite loop?).\n")
+    cell = _cell(report)
+    cell.metadata["cnnlab"] = {"verified": True, "status": "timeout"}
+    assert cell_status(cell, 0, 5) == ("timeout", "stride 2: did not finish in time (an infinite loop?)")
+    cell.metadata["cnnlab"]["status"] = "passed"
+    assert cell_status(cell, 5, 5) == ("passed", "")

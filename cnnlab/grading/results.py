@@ -42,6 +42,11 @@ def _failure_lines(cell) -> list[str]:
 def cell_status(cell, score: float, max_score: float) -> tuple[str, str]:
     if cell is None:
         return "missing", "this cell was not in the submitted notebook"
+    verified = cell.get("metadata", {}).get("cnnlab", {})
+    if verified.get("verified"):  # the verifier wrote this cell's report (verify.py)
+        status = verified.get("status", "failed")
+        message = "; ".join(line.rstrip(".") for line in _failure_lines(cell))
+        return status, "" if status == "passed" else message or "not all checks passed"
     # nbgrader interrupts a cell that runs out of time: KeyboardInterrupt, then CellTimeoutError
     if any(o.get("output_type") == "error" and o.get("ename") in TIMEOUT_NAMES for o in cell.get("outputs", [])):
         return "timeout", "the cell ran out of time (an infinite loop?)"

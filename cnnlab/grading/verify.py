@@ -297,6 +297,9 @@ class VerifyScores(NbGraderPreprocessor):
                 text += NOTE + "\n"
             if verdict.problem:
                 result.flags.append(f"{gid}: {verdict.problem}")
+            status = ("timeout" if _timed_out(entry) else "error" if "report" not in entry
+                      else "passed" if verdict.score >= verdict.max_score else "failed")
+            cell.metadata["cnnlab"] = {"verified": True, "status": status}  # read by results.py (cnnlab grade)
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text),
                             nbformat.v4.new_output("execute_result", data={"text/plain": repr(verdict.score)},
                                                    execution_count=cell.get("execution_count"))]
