@@ -1,0 +1,161 @@
+"""What every LMS format provides, and the data that passes between them.
+
+A format (canvas.py, moodle.py, blackboard.py, brightspace.py) knows only its
+LMS's files: how its roster export reads (`parse_roster`), how its download
+archive names a submission (`match_file`, and `download_name` for tests and
+docs), and how its grade import must look (`write_grades`). Everything that
+touches nbgrader (students in the gradebook, zip_collect, export plugins) is
+shared, in roster.py, collect.py and export.py, so each format stays a page
+of rules about one LMS.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import ClassVar, TextIO
+
+
+class LmsError(Exception):
+    """A file or a setting an LMS format cannot work with (one line, for the TA)."""
+
+
+@dataclass
+class RosterRow:
+    """One student as an LMS roster or gradebook export lists them. Fields an
+    LMS does not export stay empty; `ids` holds every identifier it does export
+    (e.g. {"lms_user_id": "48213", "sis_login_id": "ada@uni.edu"})."""
+
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    ids: dict[str, str] = field(default_factory=dict)
+    section: str = ""
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+@dataclass(frozen=True)
+class FileMatch:
+    """What an LMS download archive's file name says about one file.
+
+    who       -- how the LMS identifies the student in the name: a key of
+                 RosterRow.ids (e.g. "lms_user_id", "username") or "full_name",
+                 and its value
+    filename  -- the file as the student uploaded it (e.g. "kernels.ipynb";
+                 "kernels-1.ipynb" stays as it is: the grader matches renamed notebooks)
+    submitted_at -- when, if the name says so (the latest submission wins)
+    attempt   -- an attempt number, if the name says so (used when there is no time)
+    """
+
+    who: tuple[str, str]
+    filename: str
+    submitted_at: datetime | None = None
+    attempt: int = 0
+
+
+@dataclass(frozen=True)
+class AssignmentGrade:
+    """An assignment as the export writes it."""
+
+    name: str            # nbgrader assignment id, e.g. "02_kernels"
+    title: str           # course.yml title, e.g. "Kernels, filters and feature maps"
+    max_score: float
+    lms_id: str = ""     # the LMS's id of the matching assignment/column, when configured
+
+
+@dataclass
+class StudentGrades:
+    """One student of the gradebook with a score per assignment (None: submitted nothing)."""
+
+    student_id: str
+    first_name: str
+    last_name: str
+    email: str
+    lms_user_id: str
+    scores: dict[str, float | None]
+    items: dict[str, dict[str, float]] = field(default_factory=dict)  # assignment -> {grade_id: score}
+
+
+class LmsFormat:
+    """The rules of one LMS. Subclasses set the class attributes and implement
+    the four methods; see canvas.py for a complete one."""
+
+    name: ClassVar[str]              # canvas | moodle | blackboard | brightspace
+    title: ClassVar[str]             # "Canvas", for messages and the README
+    #: Keys of RosterRow.ids this LMS exports, the first being the default nbgrader student id.
+    id_fields: ClassVar[tuple[str, ...]]
+    #: The setting a TA must give for each assignment (course.yml lms.<name>.assignments), if any.
+    needs_assignment_ids: ClassVar[bool] = False
+
+    def parse_roster(self, text: str) -> list[RosterRow]:
+        """The students of a roster or gradebook export (text already decoded)."""
+        raise NotImplementedError
+
+    def match_file(self, relpath: str) -> FileMatch | None:
+        """What the path of a file inside the extracted download archive says, or
+        None for a file that is not a submission (an index.html, a receipt)."""
+        raise NotImplementedError
+
+    def download_name(self, row: RosterRow, filename: str, submitted_at: datetime, attempt: int = 0) -> str:
+        """The path the LMS gives `filename` in its download archive (tests build archives with it)."""
+        raise NotImplementedError
+
+    def write_grades(self, out: TextIO, students: list[StudentGrades], assignments: list[AssignmentGrade],
+                     student_id_field: str) -> None:
+        """The grade import file for this LMS. `student_id_field` says which
+        identifier the nbgrader student ids are (a key of RosterRow.ids)."""
+        raise NotImplementedError
+
+
+# ----------------------------------------------------------------------------
+# Helpers every format uses
+# ----------------------------------------------------------------------------
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """A value a spreadsheet shows as text: cells starting with = + - @ (or a
+    tab or carriage return) are formulas to Excel and LibreOffice (CSV
+    injection), so they get a leading apostrophe. Numbers are left alone."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def score_text(score: float | None, missing: str = "zero") -> str:
+    """A score as LMS importers read it: '7.5', '0'; '' for blank."""
+    if score is None:
+        return "0" if missing == "zero" else ""
+    return f"{round(float(score), 2):g}"
+
+
+def decode_export(data: bytes) -> str:
+    """An LMS export's text: UTF-8 (with or without BOM) or UTF-16 (Blackboard's
+    '.xls' downloads are tab-separated UTF-16)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252")
+
+
+def read_table(text: str) -> list[dict[str, str]]:
+    """Rows of a CSV or tab-separated export as dicts (the delimiter is sniffed)."""
+    sample = text[:4096]
+    delimiter = "\t" if sample.count("\t") > sample.count(",") and sample.count("\t") > sample.count(";") else \
+        ";" if sample.count(";") > sample.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    return [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
+
+
+def write_csv(out: TextIO, header: list[str], rows: list[list]) -> None:
+    """UTF-8 CSV through the csv module: quoted where needed, formula-safe."""
+    writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow([safe_cell(h) for h in header])
+    for row in rows:
+        writer.writerow([safe_cell(v) for v in row])
