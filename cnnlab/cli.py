@@ -1,7 +1,7 @@
 """The `cnnlab` command: parses, calls one workflow function, prints a summary.
 
-The TA's week, one verb each: build, grade (one notebook), autograde (a
-class), feedback, export. Every failure a user can cause ends in one line
+The TA's week, one verb each: roster import, collect (an LMS download),
+build, grade (one notebook), autograde (a class), feedback, export. Every failure a user can cause ends in one line
 on stderr and exit status 2, never a traceback (set CNNLAB_DEBUG=1 to see one).
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ import click
 
 from .course import CourseError, load_course
 from .grading.sandbox import SandboxUnavailable
+from .lms.base import LmsError
 
 
 def _course(ctx: click.Context):
@@ -159,29 +160,91 @@ def feedback(ctx, assignment, student):
     click.echo(f"feedback written under {course.root / 'feedback'}")
 
 
+LMS_CHOICE = click.Choice(["canvas", "moodle", "blackboard", "brightspace"])
+
+
 @cli.command()
-@click.option("--to", "dest", type=click.Path(dir_okay=False, path_type=Path), default=Path("grades.csv"),
-              show_default=True, help="File to write.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "canvas", "moodle", "blackboard", "brightspace"]),
+              default="csv", show_default=True, help="The LMS whose grade import to write, or a generic CSV.")
+@click.option("--to", "dest", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write (default: grades.csv, or <lms>-grades.csv).")
 @click.option("--assignment", "assignments", multiple=True, help="Only this assignment (repeatable).")
-@click.option("--missing", type=click.Choice(["zero", "blank"]), default="zero", show_default=True,
-              help="Score of a student who submitted nothing.")
+@click.option("--missing", type=click.Choice(["zero", "blank"]), default=None,
+              help="Score of a student who submitted nothing (default: course.yml lms.missing, else zero).")
+@click.option("--items", is_flag=True, help="csv only: add a column per graded item.")
 @click.pass_context
-def export(ctx, dest, assignments, missing):
-    """Export grades as a quoted, formula-safe UTF-8 CSV."""
+def export(ctx, fmt, dest, assignments, missing, items):
+    """Export grades: an LMS's grade import file, or a quoted, formula-safe UTF-8 CSV."""
     from nbgrader.api import Gradebook
 
     from .export import CsvExportPlugin
+    from .lms.export import EXPORTERS
     from .workspace import course_api
 
-    api = course_api(_course(ctx))
-    plugin = CsvExportPlugin(to=str(dest), assignment=list(assignments), missing=missing)
+    course = _course(ctx)
+    api = course_api(course)
+    default_missing = str((course.data.get("lms") or {}).get("missing", "zero"))
+    if fmt == "csv":
+        dest = dest or Path("grades.csv")
+        plugin = CsvExportPlugin(to=str(dest), assignment=list(assignments), missing=missing or default_missing,
+                                 include_items=items)
+    else:
+        dest = dest or Path(f"{fmt}-grades.csv")
+        plugin = EXPORTERS[fmt](to=str(dest), assignment=list(assignments), missing=missing or "",
+                                course_root=str(course.root))
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
         known = {a.name for a in gb.assignments}
         unknown = sorted(set(assignments) - known)
         if unknown:
             _fail(f"not in the gradebook: {', '.join(unknown)}")
         plugin.export(gb)
-    click.echo(f"grades written to {dest}")
+    click.echo(f"grades written to {dest}" + ("" if fmt == "csv" else f" (import it into {fmt})"))
+
+
+@cli.group()
+def roster():
+    """The class roster, from an LMS export."""
+
+
+@roster.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--lms", required=True, type=LMS_CHOICE, help="The LMS that produced the file.")
+@click.pass_context
+def roster_import(ctx, file, lms):
+    """Create or update nbgrader students from an LMS roster or gradebook export."""
+    from .lms.roster import import_roster
+    from .workspace import course_api
+
+    course = _course(ctx)
+    report = import_roster(course, file, lms, course_api(course).coursedir.db_url)
+    for line in report.conflicts:
+        click.echo(f"  conflict: {line}")
+    click.echo(f"roster from {lms}: {len(report.created)} created, {len(report.updated)} updated, "
+               f"{len(report.unchanged)} unchanged, {len(report.conflicts)} conflict(s) left for you")
+    if report.conflicts:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("assignment")
+@click.argument("archive", type=click.Path(exists=True, path_type=Path))
+@click.option("--lms", required=True, type=LMS_CHOICE, help="The LMS the archive was downloaded from.")
+@click.pass_context
+def collect(ctx, assignment, archive, lms):
+    """Put an LMS's submissions download into submitted/<student>/ASSIGNMENT/ (nbgrader zip_collect)."""
+    from .lms.collect import collect_archive
+
+    report = collect_archive(_course(ctx), assignment, archive, lms)
+    for student, files in report.students.items():
+        click.echo(f"  {student:<24} {', '.join(files)}")
+    for student, name in report.superseded:
+        click.echo(f"  superseded: {student}: {name} (a later submission wins)")
+    for name, why in report.unmatched:
+        click.echo(f"  NOT COLLECTED: {name}: {why}")
+    click.echo(f"collect {assignment} from {lms}: {len(report.students)} student(s), "
+               f"{len(report.unmatched)} file(s) not collected, {len(report.superseded)} superseded")
+    if report.unmatched:
+        sys.exit(1)
 
 
 @cli.command()
@@ -205,7 +268,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(2)
-    except CourseError as exc:
+    except (CourseError, LmsError) as exc:
         _fail(str(exc))
     except SandboxUnavailable as exc:
         _fail(f"{exc}. Student code is not run without isolation; pass --unsafe-no-sandbox to do it anyway.")

@@ -16,17 +16,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
 from traitlets import Bool, Enum
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value):
-    """A value a spreadsheet shows as text: cells starting with = + - @ are
-    formulas to Excel and LibreOffice (CSV injection), so they get a leading
-    apostrophe. Numbers are left alone (a negative score is a number)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
+from ..lms.base import safe_cell
 
 def grade_rows(gb: Gradebook, assignments: list[str], students: list[str] | None = None,
                missing: str = "zero"):
@@ -53,6 +43,8 @@ def grade_rows(gb: Gradebook, assignments: list[str], students: list[str] | None
                 "score": score,
                 "max_score": round(float(assignment.max_score), 2),
                 "submitted": submitted,
+                **({g.name: round(float(g.score), 2) for nb in sub.notebooks for g in nb.grades if g.max_score}
+                   if submitted else {}),
             }
 
 
@@ -62,6 +54,7 @@ class CsvExportPlugin(ExportPlugin):
     missing = Enum(["zero", "blank"], default_value="zero",
                    help="Score written for a student who submitted nothing.").tag(config=True)
     include_email = Bool(True, help="Write the students' email column.").tag(config=True)
+    include_items = Bool(False, help="Add a column per graded item (grade id) with its score.").tag(config=True)
 
     def export(self, gradebook: Gradebook) -> None:
         if self.to == "":
@@ -73,6 +66,9 @@ class CsvExportPlugin(ExportPlugin):
         names = self.assignment or [a.name for a in gradebook.assignments]
         columns = ["student_id", "last_name", "first_name"] + (["email"] if self.include_email else []) \
             + ["lms_user_id", "assignment", "score", "max_score", "submitted"]
+        if self.include_items:  # one column per graded item of the exported assignments, in notebook order
+            columns += [c.name for name in names for nb in gradebook.find_assignment(name).notebooks
+                        for c in sorted(nb.grade_cells, key=lambda c: c.name) if c.max_score]
         self.log.info("Exporting grades to %s", dest)
         with open(dest, "w", newline="", encoding="utf-8") as f:
             writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore", quoting=csv.QUOTE_MINIMAL)

@@ -91,6 +91,13 @@ class LmsFormat:
     #: The setting a TA must give for each assignment (course.yml lms.<name>.assignments), if any.
     needs_assignment_ids: ClassVar[bool] = False
 
+    def id_column(self, student_id_field: str, columns: dict[str, str]) -> str:
+        """The column of `columns` ({ids key: header}) that holds the student ids, or a one-line LmsError."""
+        if student_id_field not in columns:
+            raise LmsError(f"{self.title} student ids must be one of {', '.join(columns)}, "
+                           f"not {student_id_field!r}")
+        return columns[student_id_field]
+
     def parse_roster(self, text: str) -> list[RosterRow]:
         """The students of a roster or gradebook export (text already decoded)."""
         raise NotImplementedError

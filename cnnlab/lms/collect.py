@@ -1,0 +1,196 @@
+"""Submissions in: an LMS's download archive → submitted/<student>/<A>/, through
+nbgrader's own `zip_collect` with one collector plugin per LMS.
+
+    cnnlab collect 02_kernels submissions.zip --lms canvas
+    nbgrader zip_collect 02_kernels --collector=cnnlab.lms.collect.CanvasCollector
+
+The collector reads each extracted file's name with the LMS's rules
+(base.LmsFormat.match_file) and finds the student in the gradebook (import the
+roster first): by LMS user id, by the chosen identifier, or by full name.
+A file that matches no student, or that is not a notebook, is listed in the
+report, never dropped silently. When one student's archive holds several
+copies of one notebook (a resubmission), the latest wins and the others are
+listed as superseded. Renamed notebooks are kept as they are: the grader's
+intake matches `kernels (1).ipynb` to `kernels.ipynb`.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from nbgrader.api import Gradebook
+from nbgrader.apps.zipcollectapp import ZipCollectApp
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.plugins.zipcollect import ExtractorPlugin, FileNameCollectorPlugin
+from nbgrader.utils import capture_log
+from traitlets import Unicode
+
+from ..course import Course, load_course
+from ..grading.intake import _stem_key
+from . import get_format
+from .base import LmsError
+from .settings import lms_settings
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+#: Characters LMSs drop from names in download file names (Moodle: & < > " ` | ' : \ /).
+DROPPED_IN_FILE_NAMES = str.maketrans("", "", "&<>\"`|':\\/")
+
+
+def _name_key(name: str) -> str:
+    """Names compared the way a person would: case, accents, spacing and the
+    punctuation LMSs drop from file names aside ("O'Brien" arrives as "OBrien")."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return " ".join(plain.translate(DROPPED_IN_FILE_NAMES).lower().replace(",", " ").split())
+
+
+class StudentFinder:
+    """Who an LMS file name means, among the gradebook's students."""
+
+    def __init__(self, db_url: str, student_id_field: str):
+        with Gradebook(db_url) as gb:
+            students = [(s.id, s.first_name or "", s.last_name or "", s.lms_user_id or "") for s in gb.students]
+        self.ids = {sid for sid, *_ in students}
+        self.by_lms_id = {lms: sid for sid, _, _, lms in students if lms}
+        self.by_name: dict[str, list[str]] = {}
+        for sid, first, last, _ in students:
+            self.by_name.setdefault(_name_key(f"{first} {last}"), []).append(sid)
+        self.student_id_field = student_id_field
+
+    def find(self, who: tuple[str, str]) -> tuple[str | None, str]:
+        kind, value = who
+        if kind == "full_name":
+            found = self.by_name.get(_name_key(value), [])
+            if len(found) > 1:
+                return None, f"{len(found)} students are named {value!r}"
+            return (found[0], "") if found else (None, f"no student named {value!r} in the roster")
+        if kind == self.student_id_field and value in self.ids:
+            return value, ""
+        if value in self.by_lms_id:
+            return self.by_lms_id[value], ""
+        return None, f"no student with {kind} {value!r} in the roster"
+
+
+class LmsCollector(FileNameCollectorPlugin):
+    """A zip_collect collector for one LMS (set `lms`, or use a subclass below)."""
+
+    lms = Unicode("", help="canvas | moodle | blackboard | brightspace").tag(config=True)
+
+    def _setup(self):
+        if getattr(self, "_finder", None) is None:
+            app = self.parent
+            course = load_course(app.coursedir.root)
+            settings = lms_settings(course, self.lms)
+            self._format = get_format(self.lms)
+            self._finder = StudentFinder(app.coursedir.db_url, settings.student_id)
+            self._root = app._format_collect_path(app.extracted_directory)
+            self.unmatched: list[tuple[str, str]] = []
+            self.matched: dict[str, list[tuple[str, str, datetime]]] = {}
+
+    def collect(self, submitted_file: str):
+        self._setup()
+        rel = os.path.relpath(submitted_file, self._root)
+        match = self._format.match_file(rel)
+        if match is None:
+            self.unmatched.append((rel, f"not a {self._format.title} submission file"))
+            return None
+        if os.path.splitext(match.filename)[1].lower() not in self.valid_ext:
+            self.unmatched.append((rel, "not a notebook (only .ipynb files are graded)"))
+            return None
+        student, why = self._finder.find(match.who)
+        if student is None:
+            self.unmatched.append((rel, why))
+            return None
+        when = match.submitted_at or (EPOCH + timedelta(seconds=match.attempt))
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        self.matched.setdefault(student, []).append((match.filename, rel, when))
+        return {"student_id": student, "file_id": match.filename, "timestamp": when}
+
+
+class CanvasCollector(LmsCollector):
+    lms = Unicode("canvas").tag(config=True)
+
+
+class MoodleCollector(LmsCollector):
+    lms = Unicode("moodle").tag(config=True)
+
+
+class BlackboardCollector(LmsCollector):
+    lms = Unicode("blackboard").tag(config=True)
+
+
+class BrightspaceCollector(LmsCollector):
+    lms = Unicode("brightspace").tag(config=True)
+
+
+COLLECTORS = {"canvas": CanvasCollector, "moodle": MoodleCollector, "blackboard": BlackboardCollector,
+              "brightspace": BrightspaceCollector}
+
+
+@dataclass
+class CollectReport:
+    assignment: str
+    lms: str
+    students: dict[str, list[str]] = field(default_factory=dict)   # student -> files now in submitted/
+    unmatched: list[tuple[str, str]] = field(default_factory=list)  # (file in the archive, why)
+    superseded: list[tuple[str, str]] = field(default_factory=list)  # (student, older copy left out)
+
+
+def collect_archive(course: Course, assignment_id: str, archive: str | Path, lms: str) -> CollectReport:
+    """Extract an LMS download into submitted/ through nbgrader's zip_collect."""
+    course.assignment(assignment_id)
+    archive = Path(archive)
+    if not archive.exists():
+        raise LmsError(f"{archive}: no such file or folder")
+    get_format(lms)
+    lms_settings(course, lms)  # settings errors before anything is copied
+    folder = course.root / "downloaded" / assignment_id
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "archive").mkdir(parents=True)
+    if archive.is_dir():
+        shutil.copytree(archive, folder / "archive", dirs_exist_ok=True)
+    else:
+        shutil.copyfile(archive, folder / "archive" / archive.name)
+    cfg = course.nbgrader_config()
+    coursedir = CourseDirectory(config=cfg)
+    coursedir.assignment_id = assignment_id
+    app = ZipCollectApp(coursedir=coursedir, config=cfg)
+    app.collector_plugin, app.extractor_plugin = COLLECTORS[lms], ExtractorPlugin
+    app.force, app.strict = True, False
+    cwd = os.getcwd()
+    try:
+        outcome = capture_log(app)
+    finally:
+        os.chdir(cwd)
+    collector = app.collector_plugin_inst
+    if not outcome.get("success"):
+        lines = [ln for ln in (outcome.get("error") or outcome.get("log") or "").splitlines() if ln.strip()]
+        raise LmsError(f"zip_collect failed: {lines[-1] if lines else 'no reason given'}")
+    report = CollectReport(assignment_id, lms, unmatched=list(getattr(collector, "unmatched", [])))
+    release = course.assignment(assignment_id).notebooks
+    for student, files in sorted(getattr(collector, "matched", {}).items()):
+        _keep_latest(course.root / "submitted" / student / assignment_id, files, release, student, report)
+        report.students[student] = sorted(p.name for p in (course.root / "submitted" / student / assignment_id)
+                                          .iterdir() if p.suffix == ".ipynb")
+    return report
+
+
+def _keep_latest(folder: Path, files: list[tuple[str, str, datetime]], release: list[str], student: str,
+                 report: CollectReport) -> None:
+    """Several copies of one notebook in one download: the latest submission wins."""
+    for notebook in release:
+        copies = [(when, name) for name, _, when in files if _stem_key(Path(name).stem) == notebook.lower()]
+        if len(copies) < 2:
+            continue
+        copies.sort()
+        latest = copies[-1][1]
+        for when, name in copies[:-1]:  # nbgrader already kept the newer of two files with one name
+            if name != latest and (folder / name).exists():
+                (folder / name).unlink()
+            report.superseded.append((student, f"{name} ({when:%Y-%m-%d %H:%M})"))

@@ -1,0 +1,102 @@
+"""Grades out: one nbgrader ExportPlugin per LMS, writing that LMS's import file.
+
+    cnnlab export --format canvas --to canvas.csv [--assignment 02_kernels]
+    nbgrader export --exporter=cnnlab.lms.export.CanvasExportPlugin --to canvas.csv
+
+The plugin reads the gradebook (students, scores, per-item grades) and the
+course's LMS settings (course.yml `lms:`: the student identifier, each
+assignment's LMS id, zero or blank for missing work), and hands plain rows to
+the LMS's `write_grades`, which knows the column rules of its importer.
+"""
+from __future__ import annotations
+
+import os
+
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.plugins import ExportPlugin
+from traitlets import Enum, Unicode
+
+from ..course import load_course
+from . import get_format
+from .base import AssignmentGrade, LmsError, StudentGrades
+from .settings import lms_settings
+
+
+def gradebook_grades(gb: Gradebook, assignments: list[str], students: list[str] | None,
+                     missing: str) -> list[StudentGrades]:
+    """Every student of the gradebook (or the ones asked for) with a score per
+    assignment: the gradebook's, or 0 / None (blank) for no submission."""
+    rows = []
+    for student in sorted(gb.students, key=lambda s: s.id):
+        if students and student.id not in students:
+            continue
+        scores, items = {}, {}
+        for name in assignments:
+            try:
+                sub = gb.find_submission(name, student.id)
+            except MissingEntry:
+                scores[name] = 0.0 if missing == "zero" else None
+                continue
+            scores[name] = round(float(sub.score), 2)
+            items[name] = {g.name: round(float(g.score), 2) for nb in sub.notebooks for g in nb.grades
+                           if g.max_score}
+        rows.append(StudentGrades(student.id, student.first_name or "", student.last_name or "",
+                                  student.email or "", student.lms_user_id or "", scores, items))
+    return rows
+
+
+class LmsExportPlugin(ExportPlugin):
+    """Writes the grade import file of the LMS named by `lms`."""
+
+    lms = Unicode("", help="canvas | moodle | blackboard | brightspace").tag(config=True)
+    course_root = Unicode("", help="The course folder (default: the exporting app's course root).").tag(config=True)
+    missing = Enum(["zero", "blank", ""], default_value="",
+                   help="A student who submitted nothing: zero or blank (default: course.yml lms.missing).").tag(config=True)
+
+    def export(self, gradebook: Gradebook) -> None:
+        parent_root = getattr(getattr(self.parent, "coursedir", None), "root", None)
+        course = load_course(self.course_root or parent_root)
+        fmt, settings = get_format(self.lms), lms_settings(course, self.lms)
+        names = list(self.assignment) or [a.name for a in gradebook.assignments]
+        known = {a.name for a in gradebook.assignments}
+        unknown = sorted(set(names) - known)
+        if unknown:
+            raise LmsError(f"not in the gradebook: {', '.join(unknown)}")
+        titles = {a.id: a.title for a in course.assignments}
+        order = {a.id: i for i, a in enumerate(course.assignments)}
+        names.sort(key=lambda n: order.get(n, len(order)))
+        assignments = [AssignmentGrade(n, titles.get(n, n), round(float(gradebook.find_assignment(n).max_score), 2),
+                                       settings.assignment_ids.get(n, "")) for n in names]
+        students = gradebook_grades(gradebook, names, list(self.student) or None, self.missing or settings.missing)
+        dest = self.to or f"{self.lms}-grades.csv"
+        if os.path.dirname(dest):
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+        tmp = dest + ".part"
+        try:
+            with open(tmp, "w", newline="", encoding="utf-8") as out:
+                fmt.write_grades(out, students, assignments, settings.student_id)
+        except BaseException:
+            os.remove(tmp)
+            raise
+        os.replace(tmp, dest)  # a failed export never leaves half a file for the TA to upload
+        self.log.info("Exported %d students to %s for %s", len(students), dest, fmt.title)
+
+
+class CanvasExportPlugin(LmsExportPlugin):
+    lms = Unicode("canvas").tag(config=True)
+
+
+class MoodleExportPlugin(LmsExportPlugin):
+    lms = Unicode("moodle").tag(config=True)
+
+
+class BlackboardExportPlugin(LmsExportPlugin):
+    lms = Unicode("blackboard").tag(config=True)
+
+
+class BrightspaceExportPlugin(LmsExportPlugin):
+    lms = Unicode("brightspace").tag(config=True)
+
+
+EXPORTERS = {"canvas": CanvasExportPlugin, "moodle": MoodleExportPlugin, "blackboard": BlackboardExportPlugin,
+             "brightspace": BrightspaceExportPlugin}

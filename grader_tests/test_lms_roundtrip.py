@@ -1,0 +1,170 @@
+"""The LMS round trip, once per LMS, through the real CLI:
+
+    roster import (the LMS's own export) → an archive named the way the LMS
+    names downloads → cnnlab collect (nbgrader zip_collect + our collector) →
+    cnnlab autograde → cnnlab export --format <lms>
+
+The export is parsed back with the csv module and checked against the
+gradebook: every roster student is there under the identifier the LMS
+matches on, with the gradebook's score, the assignment column is named as the
+importer requires, and no cell would run as a spreadsheet formula.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import zipfile
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from nbgrader.api import Gradebook
+
+from cnnlab.lms import FORMATS, get_format
+from cnnlab.lms.base import decode_export
+from cnnlab.nbtools import fill_answers, instructor_answers
+
+from conftest import cnnlab_cmd, copy_course, run_env
+
+A, NB = "01_why_cnns", "why_cnns"
+HERE = Path(__file__).parent / "lms"
+LMS_IDS = {"canvas": "40917", "blackboard": "31415", "moodle": "", "brightspace": ""}
+
+pytestmark = pytest.mark.xdist_group("lms")
+
+
+def roster_file(lms: str) -> Path:
+    found = sorted(p for p in (HERE / lms).glob("roster*") if p.is_file())
+    assert found, f"no golden roster export in {HERE / lms}"
+    return found[0]
+
+
+def grade_column(lms: str, header: list[str]) -> str:
+    title = "Why CNNs?"
+    wanted = {"canvas": f"{title} (40917)", "moodle": title, "blackboard": f"{title} [Total Pts: 15] |31415",
+              "brightspace": f"{title} Points Grade"}[lms]
+    assert wanted in header, (wanted, header)
+    return wanted
+
+
+ID_COLUMN = {"canvas": "SIS Login ID", "moodle": "Email address", "blackboard": "Username",
+             "brightspace": "OrgDefinedId"}
+
+
+def _run(*args, ok=(0,)):
+    proc = subprocess.run(cnnlab_cmd(*args), capture_output=True, text=True, env=run_env(), timeout=900)
+    assert proc.returncode in ok, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+@pytest.fixture(scope="module", params=FORMATS)
+def round_trip(request, tmp_path_factory, course):
+    lms = request.param
+    fmt = get_format(lms)
+    root = tmp_path_factory.mktemp(f"lms-{lms}") / "course"
+    copy_course(course, root)
+    data = yaml.safe_load((root / "course.yml").read_text(encoding="utf-8"))
+    if LMS_IDS[lms]:
+        data["lms"][lms]["assignments"] = {A: LMS_IDS[lms]}
+    (root / "course.yml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    rows = fmt.parse_roster(decode_export(roster_file(lms).read_bytes()))
+    imported = _run("--course", str(root), "roster", "import", str(roster_file(lms)), "--lms", lms, ok=(0, 1))
+    again = _run("--course", str(root), "roster", "import", str(roster_file(lms)), "--lms", lms, ok=(0, 1))
+
+    release = nbformat.read(root / "release" / A / f"{NB}.ipynb", as_version=4)
+    answers = instructor_answers(nbformat.read(root / "source" / A / f"{NB}.ipynb", as_version=4))
+    wrong = fill_answers(release, {**answers, "motivations_answer": 'motivations = {"E"}'})
+    right = fill_answers(release, answers)
+    start = datetime(2026, 11, 20, 14, 5, tzinfo=timezone.utc)
+    archive = root.parent / f"{lms}-download.zip"
+    plan = {}  # roster row index -> what they handed in
+    with zipfile.ZipFile(archive, "w") as z:
+        for i, row in enumerate(rows[:4]):
+            if i == 0:  # two attempts: the wrong one first, the right one later
+                older = fmt.download_name(row, f"{NB}.ipynb", start, 0)
+                newer = fmt.download_name(row, f"{NB}.ipynb", start + timedelta(hours=2), 1)
+                if older != newer:  # (Moodle's download holds the latest attempt only)
+                    z.writestr(older, nbformat.writes(wrong))
+                z.writestr(newer, nbformat.writes(right))
+                plan[i] = "right"
+            elif i == 1:
+                z.writestr(fmt.download_name(row, f"{NB}.ipynb", start, 0), nbformat.writes(wrong))
+                plan[i] = "wrong"
+            elif i == 2:
+                z.writestr(fmt.download_name(row, f"{NB} (1).ipynb", start, 0), nbformat.writes(right))
+                plan[i] = "right"  # renamed by the student: kept for the grader to match
+            # rows[3] hands in nothing
+        stranger = type(rows[0])(first_name="Zed", last_name="Nobody", email="zed@nowhere.example",
+                                 ids={k: "999999" if k != "email" else "zed@nowhere.example" for k in rows[0].ids})
+        z.writestr(fmt.download_name(stranger, f"{NB}.ipynb", start, 0), nbformat.writes(right))
+        z.writestr(fmt.download_name(rows[1], "notes.txt", start, 0), "my notes")
+    collected = _run("--course", str(root), "collect", A, str(archive), "--lms", lms, ok=(1,))
+    graded = _run("--course", str(root), "autograde", A, "--json")
+    out = root.parent / f"{lms}-export.csv"
+    _run("--course", str(root), "export", "--format", lms, "--to", str(out), "--assignment", A)
+    with Gradebook("sqlite:///" + str(root / "gradebook.db"), "learn-cnns") as gb:
+        students = {s.id: (s.first_name, s.last_name, s.lms_user_id) for s in gb.students}
+        scores = {s.student.id: float(s.score) for s in gb.find_assignment(A).submissions}
+    return {"lms": lms, "fmt": fmt, "rows": rows, "plan": plan, "imported": imported.stdout,
+            "again": again.stdout, "collected": collected.stdout, "summary": json.loads(graded.stdout),
+            "export": out.read_bytes(), "students": students, "scores": scores, "root": root}
+
+
+def _export_rows(rt):
+    text = rt["export"].decode("utf-8")
+    table = list(csv.reader(io.StringIO(text)))
+    return table[0], table[1:]
+
+
+def test_roster_import_is_idempotent(round_trip):
+    assert "created" in round_trip["imported"] and len(round_trip["students"]) >= 4
+    assert " 0 created, 0 updated" in round_trip["again"], round_trip["again"]
+
+
+def test_collect_lists_what_it_could_not_place_and_keeps_the_latest(round_trip):
+    out = round_trip["collected"]
+    assert "NOT COLLECTED" in out and "notes.txt" in out and ("Nobody" in out or "999999" in out), out
+    fmt, first = round_trip["fmt"], round_trip["rows"][0]
+    when = datetime(2026, 11, 20, tzinfo=timezone.utc)
+    if fmt.download_name(first, f"{NB}.ipynb", when, 0) != fmt.download_name(first, f"{NB}.ipynb", when + timedelta(hours=2), 1):
+        assert "superseded" in out, out  # both attempts were in the download: the later one won
+    scores = round_trip["scores"]
+    assert len(scores) == 3, scores  # three students handed something in
+
+
+def test_the_export_matches_the_gradebook(round_trip):
+    lms = round_trip["lms"]
+    header, rows = _export_rows(round_trip)
+    column = grade_column(lms, header)
+    id_column = ID_COLUMN[lms]
+    assert id_column in header, header
+    exported = {}
+    for row in rows:
+        record = dict(zip(header, row))
+        if not record.get(id_column) or record[id_column].strip().lower().startswith("points possible"):
+            continue
+        exported[record[id_column].lstrip("#")] = record[column]
+    assert set(exported) == set(round_trip["students"]), (exported, round_trip["students"])
+    for student, score in exported.items():
+        expected = round_trip["scores"].get(student, 0.0)  # missing work exports as zero by default
+        assert float(score) == pytest.approx(expected), (student, score, expected)
+    assert sorted(round_trip["scores"].values())[-1] == 15.0  # the later, right attempt won
+
+
+def test_no_cell_is_a_formula_and_names_survive(round_trip):
+    header, rows = _export_rows(round_trip)
+    for row in [header, *rows]:
+        for cell in row:
+            assert not cell.startswith(("=", "+", "@")) and not (cell.startswith("-") and not _number(cell)), cell
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
