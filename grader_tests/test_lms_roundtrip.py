@@ -28,7 +28,7 @@ from cnnlab.lms import FORMATS, get_format
 from cnnlab.lms.base import decode_export
 from cnnlab.nbtools import fill_answers, instructor_answers
 
-from conftest import cnnlab_cmd, copy_course, run_env
+from conftest import BIN, cnnlab_cmd, copy_course, run_env
 
 A, NB = "01_why_cnns", "why_cnns"
 HERE = Path(__file__).parent / "lms"
@@ -106,12 +106,24 @@ def round_trip(request, tmp_path_factory, course):
     graded = _run("--course", str(root), "autograde", A, "--json")
     out = root.parent / f"{lms}-export.csv"
     _run("--course", str(root), "export", "--format", lms, "--to", str(out), "--assignment", A)
+    # the same plugins through plain nbgrader: zip_collect again over the same download, then export
+    before = sorted(str(p.relative_to(root)) for p in (root / "submitted").rglob("*.ipynb"))
+    plugin = {"canvas": "Canvas", "moodle": "Moodle", "blackboard": "Blackboard", "brightspace": "Brightspace"}[lms]
+    nbgrader = [str(BIN / "nbgrader")]
+    zc = subprocess.run(nbgrader + ["zip_collect", A, f"--collector=cnnlab.lms.collect.{plugin}Collector", "--force"],
+                        cwd=root, capture_output=True, text=True, env=run_env(), timeout=300)
+    after = sorted(str(p.relative_to(root)) for p in (root / "submitted").rglob("*.ipynb"))
+    plain = root.parent / f"{lms}-nbgrader-export.csv"
+    ex = subprocess.run(nbgrader + ["export", f"--exporter=cnnlab.lms.export.{plugin}ExportPlugin", "--to", str(plain),
+                                    f"--assignment={A}"], cwd=root, capture_output=True, text=True, env=run_env(),
+                        timeout=300)
     with Gradebook("sqlite:///" + str(root / "gradebook.db"), "learn-cnns") as gb:
         students = {s.id: (s.first_name, s.last_name, s.lms_user_id) for s in gb.students}
         scores = {s.student.id: float(s.score) for s in gb.find_assignment(A).submissions}
     return {"lms": lms, "fmt": fmt, "rows": rows, "plan": plan, "imported": imported.stdout,
             "again": again.stdout, "collected": collected.stdout, "summary": json.loads(graded.stdout),
-            "export": out.read_bytes(), "students": students, "scores": scores, "root": root}
+            "export": out.read_bytes(), "students": students, "scores": scores, "root": root,
+            "plain_nbgrader": (zc, before, after, ex, plain)}
 
 
 def _export_rows(rt):
@@ -168,3 +180,12 @@ def _number(text: str) -> bool:
         return True
     except ValueError:
         return False
+
+
+def test_the_plugins_work_in_plain_nbgrader_too(round_trip):
+    zc, before, after, ex, plain = round_trip["plain_nbgrader"]
+    assert zc.returncode == 0, zc.stderr[-2000:]
+    assert before == after  # the same submissions, the latest attempt included
+
+    assert ex.returncode == 0, ex.stderr[-2000:]
+    assert plain.read_bytes() == round_trip["export"]

@@ -76,6 +76,15 @@ class StudentFinder:
         return None, f"no student with {kind} {value!r} in the roster"
 
 
+def _without_attempt_mark(filename: str, attempt: int) -> str:
+    """`kernels-2.ipynb` of attempt 2 is the LMS's mark of a re-upload (Canvas), not a name the
+    student chose: collected as `kernels.ipynb`, so nbgrader's own duplicate rule keeps the
+    latest. A student's own renaming (`kernels (1).ipynb`) is kept for the grader to match."""
+    stem, ext = os.path.splitext(filename)
+    mark = f"-{attempt}"
+    return stem[:-len(mark)] + ext if attempt and stem.endswith(mark) and len(stem) > len(mark) else filename
+
+
 class LmsCollector(FileNameCollectorPlugin):
     """A zip_collect collector for one LMS (set `lms`, or use a subclass below)."""
 
@@ -109,8 +118,9 @@ class LmsCollector(FileNameCollectorPlugin):
         when = match.submitted_at or (EPOCH + timedelta(seconds=match.attempt))
         if when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)
-        self.matched.setdefault(student, []).append((match.filename, rel, when))
-        return {"student_id": student, "file_id": match.filename, "timestamp": when}
+        name = _without_attempt_mark(match.filename, match.attempt)
+        self.matched.setdefault(student, []).append((name, rel, when))
+        return {"student_id": student, "file_id": name, "timestamp": when}
 
 
 class CanvasCollector(LmsCollector):
