@@ -55,13 +55,14 @@ def _tree_hash(folder: Path, skip=("autograded", "feedback", ".cnnlab", "gradebo
 
 def _sandbox_processes() -> list[int]:
     pids = []
-    for status in Path("/proc").glob("[0-9]*/status"):
+    for pid in [name for name in os.listdir("/proc") if name.isdigit()]:
         try:
-            uid = int(next(ln for ln in status.read_text().splitlines() if ln.startswith("Uid:")).split()[1])
+            status = Path("/proc", pid, "status").read_text()
+            uid = int(next(ln for ln in status.splitlines() if ln.startswith("Uid:")).split()[1])
         except (OSError, StopIteration, ValueError):
             continue
         if FIRST_UID <= uid < FIRST_UID + UID_COUNT:
-            pids.append(int(status.parent.name))
+            pids.append(int(pid))
     return pids
 
 

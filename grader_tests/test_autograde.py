@@ -7,6 +7,7 @@ import csv
 import subprocess
 
 import nbformat
+import pytest
 from nbgrader.api import Gradebook
 
 from cnnlab.nbtools import fill_answers, instructor_answers
@@ -99,3 +100,12 @@ def test_a_class_round_in_a_fresh_clone(course, course_copy, tmp_path):
     nbg_csv = tmp_path / "nbgrader.csv"
     assert nbg("export", "--exporter=cnnlab.export.CsvExportPlugin", f"--to={nbg_csv}").returncode == 0
     assert nbg_csv.read_text(encoding="utf-8") == out.read_text(encoding="utf-8")
+
+    # --items: a column per graded item, and the items add up to the score
+    items_csv = tmp_path / "items.csv"
+    assert run("export", "--items", "--to", str(items_csv)).returncode == 0
+    rows = list(csv.DictReader(items_csv.open(encoding="utf-8", newline="")))
+    item_columns = [c for c in rows[0] if c.endswith("_hidden")]
+    assert item_columns
+    for row in rows:
+        assert sum(float(row[c] or 0) for c in item_columns) == pytest.approx(float(row["score"]))

@@ -106,6 +106,8 @@ def round_trip(request, tmp_path_factory, course):
     graded = _run("--course", str(root), "autograde", A, "--json")
     out = root.parent / f"{lms}-export.csv"
     _run("--course", str(root), "export", "--format", lms, "--to", str(out), "--assignment", A)
+    blank = root.parent / f"{lms}-blank.csv"
+    _run("--course", str(root), "export", "--format", lms, "--to", str(blank), "--assignment", A, "--missing", "blank")
     # the same plugins through plain nbgrader: zip_collect again over the same download, then export
     before = sorted(str(p.relative_to(root)) for p in (root / "submitted").rglob("*.ipynb"))
     plugin = {"canvas": "Canvas", "moodle": "Moodle", "blackboard": "Blackboard", "brightspace": "Brightspace"}[lms]
@@ -123,7 +125,7 @@ def round_trip(request, tmp_path_factory, course):
     return {"lms": lms, "fmt": fmt, "rows": rows, "plan": plan, "imported": imported.stdout,
             "again": again.stdout, "collected": collected.stdout, "summary": json.loads(graded.stdout),
             "export": out.read_bytes(), "students": students, "scores": scores, "root": root,
-            "plain_nbgrader": (zc, before, after, ex, plain)}
+            "plain_nbgrader": (zc, before, after, ex, plain), "blank": blank.read_bytes()}
 
 
 def _export_rows(rt):
@@ -189,3 +191,15 @@ def test_the_plugins_work_in_plain_nbgrader_too(round_trip):
 
     assert ex.returncode == 0, ex.stderr[-2000:]
     assert plain.read_bytes() == round_trip["export"]
+
+
+def test_missing_work_can_export_blank(round_trip):
+    lms = round_trip["lms"]
+    table = list(csv.reader(io.StringIO(round_trip["blank"].decode("utf-8"))))
+    header, rows = table[0], table[1:]
+    column, id_column = grade_column(lms, header), ID_COLUMN[lms]
+    cells = {dict(zip(header, r))[id_column].lstrip("#"): dict(zip(header, r))[column] for r in rows
+             if dict(zip(header, r)).get(id_column)}
+    did_not_submit = set(round_trip["students"]) - set(round_trip["scores"])
+    assert did_not_submit and all(cells[s] == "" for s in did_not_submit), cells
+    assert all(cells[s] != "" for s in round_trip["scores"])

@@ -167,16 +167,17 @@ def kill_uid(uid: int) -> int:
     if uid < FIRST_UID:
         raise ValueError(f"refusing to kill the processes of uid {uid}")
     killed = 0
-    for status in Path("/proc").glob("[0-9]*/status"):
+    # os.listdir, not Path.glob: globbing /proc raises when a process ends mid-scan (a fork flood)
+    for pid in [name for name in os.listdir("/proc") if name.isdigit()]:
         try:
-            text = status.read_text()
-        except OSError:
+            text = Path("/proc", pid, "status").read_text()
+        except OSError:  # ended meanwhile
             continue
         for line in text.splitlines():
             if line.startswith("Uid:"):
                 if str(uid) in line.split()[1:2]:
                     try:
-                        os.kill(int(status.parent.name), signal.SIGKILL)
+                        os.kill(int(pid), signal.SIGKILL)
                         killed += 1
                     except (ProcessLookupError, PermissionError):
                         pass
