@@ -16,35 +16,51 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
 from traitlets import Bool, Enum
 
-from ..lms.base import safe_cell
+from ..lms.base import StudentGrades, safe_cell
 
-def grade_rows(gb: Gradebook, assignments: list[str], students: list[str] | None = None,
-               missing: str = "zero"):
-    """One dict per (student, assignment): identity, score, max score.
-    `missing`: what a student who submitted nothing gets, "zero" or "blank"."""
+def gradebook_grades(gb: Gradebook, assignments: list[str], students: list[str] | None = None,
+                     missing: str = "zero") -> list[StudentGrades]:
+    """Every student of the gradebook (or the ones asked for), in the gradebook's
+    order, with a score per assignment: the gradebook's, or 0 / None (blank) for
+    no submission, and the score of each graded item of each submission."""
+    rows = []
     for student in gb.students:
         if students and student.id not in students:
             continue
+        scores, items = {}, {}
         for name in assignments:
-            assignment = gb.find_assignment(name)
             try:
                 sub = gb.find_submission(name, student.id)
-                score = round(float(sub.score), 2)
-                submitted = True
             except MissingEntry:
-                score, submitted = (0.0 if missing == "zero" else ""), False
+                scores[name] = 0.0 if missing == "zero" else None
+                continue
+            scores[name] = round(float(sub.score), 2)
+            items[name] = {g.name: round(float(g.score), 2) for nb in sub.notebooks for g in nb.grades
+                           if g.max_score}
+        rows.append(StudentGrades(student.id, student.first_name or "", student.last_name or "",
+                                  student.email or "", student.lms_user_id or "", scores, items))
+    return rows
+
+
+def grade_rows(gb: Gradebook, assignments: list[str], students: list[str] | None = None,
+               missing: str = "zero"):
+    """One dict per (student, assignment): identity, score, max score, item scores.
+    `missing`: what a student who submitted nothing gets, "zero" or "blank"."""
+    max_scores = {name: round(float(gb.find_assignment(name).max_score), 2) for name in assignments}
+    for student in gradebook_grades(gb, assignments, students, missing):
+        for name in assignments:
+            score = student.scores[name]
             yield {
-                "student_id": student.id,
-                "last_name": student.last_name or "",
-                "first_name": student.first_name or "",
-                "email": student.email or "",
-                "lms_user_id": student.lms_user_id or "",
+                "student_id": student.student_id,
+                "last_name": student.last_name,
+                "first_name": student.first_name,
+                "email": student.email,
+                "lms_user_id": student.lms_user_id,
                 "assignment": name,
-                "score": score,
-                "max_score": round(float(assignment.max_score), 2),
-                "submitted": submitted,
-                **({g.name: round(float(g.score), 2) for nb in sub.notebooks for g in nb.grades if g.max_score}
-                   if submitted else {}),
+                "score": "" if score is None else score,
+                "max_score": max_scores[name],
+                "submitted": name in student.items,
+                **student.items.get(name, {}),
             }
 
 

@@ -39,6 +39,7 @@ from .. import checks
 from ..nbtools import grade_id, instructor_answers
 from ..plaindata import PlainDataError, decode
 from .replay import HiddenItem, ReplayError, hidden_items
+from .results import _text
 from .tamper import scan
 
 NOTE = ("(The notebook's own check printed something else for this cell; the grader re-ran your code "
@@ -236,7 +237,7 @@ def _text_of(outputs) -> str:
     parts = []
     for o in outputs:
         if o.get("output_type") == "stream":
-            parts.append(o.get("text", "") if isinstance(o.get("text"), str) else "".join(o.get("text", [])))
+            parts.append(_text(o))
         elif o.get("output_type") == "error":
             parts.append(f"{o.get('ename')}: {o.get('evalue')}")
         elif o.get("output_type") in ("execute_result", "display_data"):

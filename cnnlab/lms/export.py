@@ -12,37 +12,15 @@ from __future__ import annotations
 
 import os
 
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Gradebook
 from nbgrader.plugins import ExportPlugin
 from traitlets import Enum, Unicode
 
 from ..course import load_course
+from ..export.csv import gradebook_grades
 from . import get_format
-from .base import AssignmentGrade, LmsError, StudentGrades
+from .base import AssignmentGrade, LmsError
 from .settings import lms_settings
-
-
-def gradebook_grades(gb: Gradebook, assignments: list[str], students: list[str] | None,
-                     missing: str) -> list[StudentGrades]:
-    """Every student of the gradebook (or the ones asked for) with a score per
-    assignment: the gradebook's, or 0 / None (blank) for no submission."""
-    rows = []
-    for student in sorted(gb.students, key=lambda s: s.id):
-        if students and student.id not in students:
-            continue
-        scores, items = {}, {}
-        for name in assignments:
-            try:
-                sub = gb.find_submission(name, student.id)
-            except MissingEntry:
-                scores[name] = 0.0 if missing == "zero" else None
-                continue
-            scores[name] = round(float(sub.score), 2)
-            items[name] = {g.name: round(float(g.score), 2) for nb in sub.notebooks for g in nb.grades
-                           if g.max_score}
-        rows.append(StudentGrades(student.id, student.first_name or "", student.last_name or "",
-                                  student.email or "", student.lms_user_id or "", scores, items))
-    return rows
 
 
 class LmsExportPlugin(ExportPlugin):
@@ -67,7 +45,8 @@ class LmsExportPlugin(ExportPlugin):
         names.sort(key=lambda n: order.get(n, len(order)))
         assignments = [AssignmentGrade(n, titles.get(n, n), round(float(gradebook.find_assignment(n).max_score), 2),
                                        settings.assignment_ids.get(n, "")) for n in names]
-        students = gradebook_grades(gradebook, names, list(self.student) or None, self.missing or settings.missing)
+        students = sorted(gradebook_grades(gradebook, names, list(self.student) or None,
+                                           self.missing or settings.missing), key=lambda s: s.student_id)
         dest = self.to or f"{self.lms}-grades.csv"
         if os.path.dirname(dest):
             os.makedirs(os.path.dirname(dest), exist_ok=True)
