@@ -23,7 +23,7 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from cnnlab.grading.sandbox import FIRST_UID, UID_COUNT
+from cnnlab.grading.sandbox import FIRST_UID, UID_COUNT, UID_LOCKS
 from cnnlab.nbtools import fill_answers, instructor_answers
 from cnnlab.simulate import load_catalogue
 
@@ -54,7 +54,12 @@ def _tree_hash(folder: Path, skip=("autograded", "feedback", ".cnnlab", "gradebo
 
 
 def _sandbox_processes() -> list[int]:
-    pids = []
+    """Processes of a sandbox uid that no running sandbox owns (its uid lock is
+    free): what a finished run left behind. Sandboxes of tests running beside
+    this one hold their locks and are not counted."""
+    import fcntl
+
+    found = []
     for pid in [name for name in os.listdir("/proc") if name.isdigit()]:
         try:
             status = Path("/proc", pid, "status").read_text()
@@ -62,8 +67,17 @@ def _sandbox_processes() -> list[int]:
         except (OSError, StopIteration, ValueError):
             continue
         if FIRST_UID <= uid < FIRST_UID + UID_COUNT:
-            pids.append(int(pid))
-    return pids
+            found.append((int(pid), uid))
+    leftovers = []
+    for pid, uid in found:
+        with open(UID_LOCKS / f"{uid}.lock", "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # a sandbox is running as this uid right now
+            if Path("/proc", str(pid)).exists():
+                leftovers.append(pid)
+    return leftovers
 
 
 class Listener:
