@@ -49,6 +49,8 @@ __all__ = [
     "judge_case",
     "report_function",
     "run_cases",
+    "Unit",
+    "hidden_unit",
 ]
 
 #: Library convolution or pooling: using any of these earns no credit (spec).
@@ -124,10 +126,42 @@ class Outcome:
     reason: str = ""
 
 
+@dataclass
+class Unit:
+    """One equal share of an item's points, passed or not.
+
+    nbgrader reads a hidden cell's score as a number; otter scores test cases
+    that pass or fail. So every check also describes its score as units of
+    equal weight (a function item: one per case; properties: one per check;
+    choices: one per right answer, the first `hits - wrong` passing; an order:
+    one per position; a number: one). `units_passed / len(units) * points` is
+    the score before the floor to hundredths.
+    """
+
+    label: str
+    passed: bool
+    message: str = ""
+
+
+#: Where the checks report their units while `hidden_unit` runs a block (else None).
+_SINK: list | None = None
+#: The student's globals while `hidden_unit` runs a block (else the kernel's user namespace).
+_NAMESPACE: dict | None = None
+
+
+def _emit(units: list[Unit] | None, message: str = "") -> None:
+    """Record one check's units; None means every unit failed for `message`
+    (no such function or variable, a library convolution, a wrong type)."""
+    if _SINK is not None:
+        _SINK.append((units, message))
+
+
 # ----------------------------------------------------------------------------
 # Finding the student's objects and the library rule
 # ----------------------------------------------------------------------------
 def _student_namespace() -> dict:
+    if _NAMESPACE is not None:  # hidden_unit: otter hands the student's globals over explicitly
+        return _NAMESPACE
     try:  # inside a Jupyter kernel the student's names live in the user namespace
         from IPython import get_ipython
 
@@ -371,6 +405,9 @@ def _score(outcomes: Sequence[Outcome], points: float) -> float:
 def _report(name: str, outcomes: Sequence[Outcome], hints: dict[str, str], score: float,
             points: float, what: str = "hidden checks") -> float:
     passed = sum(o.passed for o in outcomes)
+    _emit([Unit(o.label, o.passed, "" if o.passed else
+                f"{o.label}: {o.reason}." + (f" {hints[o.label]}" if hints.get(o.label) else ""))
+           for o in outcomes])
     print(f"{name}: {passed} of {len(outcomes)} {what} passed \u2192 {score:g} of {points:g} points")
     for o in outcomes:
         if o.passed:
@@ -382,8 +419,18 @@ def _report(name: str, outcomes: Sequence[Outcome], hints: dict[str, str], score
 
 
 def _missing(name: str, points: float, what: str = "function") -> float:
+    message = f"no {what} named `{name}` was found: run the cell that defines it, and keep its name."
+    _emit(None, message)
     print(f"{name}: 0 of {points:g} points")
-    print(f"  {FAIL} no {what} named `{name}` was found: run the cell that defines it, and keep its name.")
+    print(f"  {FAIL} {message}")
+    return 0.0
+
+
+def _nothing(name: str, points: float, message: str) -> float:
+    """0 points for a reason that fails every unit at once (a wrong type, a library call)."""
+    _emit(None, message)
+    print(f"{name}: 0 of {points:g} points")
+    print(f"  {FAIL} {message}")
     return 0.0
 
 
@@ -419,10 +466,8 @@ def report_function(name: str, cases: Sequence[Case], calls: Sequence[tuple[tupl
     if calls is None:
         return _missing(name, points)
     if forbidden:
-        print(f"{name}: 0 of {points:g} points")
-        print(f"  {FAIL} uses {', '.join(forbidden)}: a library convolution or pooling earns no "
-              "credit here. Write it with NumPy (np.einsum and stride tricks are fine).")
-        return 0.0
+        return _nothing(name, points, f"uses {', '.join(forbidden)}: a library convolution or pooling earns no "
+                        "credit here. Write it with NumPy (np.einsum and stride tricks are fine).")
     outcomes = [judge_case(c, pristine, call, reference, returns=returns, rtol=rtol, atol=atol)
                 for c, (pristine, call) in zip(cases, calls)]
     outcomes += [Outcome(c.label, False, "was not run") for c in cases[len(outcomes):]]
@@ -467,9 +512,7 @@ def check_choices(name: str, correct: Iterable, points: float, *, hint: str = ""
     try:
         chosen = {_normalise_choice(v) for v in value}
     except TypeError:
-        print(f"{name}: 0 of {points:g} points")
-        print(f"  {FAIL} give your answer as a set of letters, like {{'A', 'C'}}.")
-        return 0.0
+        return _nothing(name, points, "give your answer as a set of letters, like {'A', 'C'}.")
     right = {_normalise_choice(v) for v in correct}
     hits, wrong = len(chosen & right), len(chosen - right)
     share = points / len(right)
@@ -477,9 +520,14 @@ def check_choices(name: str, correct: Iterable, points: float, *, hint: str = ""
     print(f"{name}: {score:g} of {points:g} points")
     if chosen == right:
         print(f"  {PASS} all the right choices and no wrong ones")
+        feedback = ""
     else:
-        print(f"  {FAIL} {hits} of your {len(chosen)} choices are right; {len(right)} are expected."
-              + (f" {hint}" if hint else ""))
+        feedback = (f"{hits} of your {len(chosen)} choices are right; {len(right)} are expected."
+                    + (f" {hint}" if hint else ""))
+        print(f"  {FAIL} {feedback}")
+    earned = max(0, hits - wrong)  # each wrong letter cancels a right one
+    _emit([Unit(f"right choice {i + 1} of {len(right)}", i < earned, "" if i < earned else feedback)
+           for i in range(len(right))])
     return score
 
 
@@ -493,18 +541,21 @@ def check_order(name: str, correct: Sequence, points: float, *, hint: str = "",
     try:
         given = [_normalise_choice(v) for v in value]
     except TypeError:
-        print(f"{name}: 0 of {points:g} points")
-        print(f"  {FAIL} give your answer as a list, in order.")
-        return 0.0
+        return _nothing(name, points, "give your answer as a list, in order.")
     right = [_normalise_choice(v) for v in correct]
+    same_length = len(given) == len(right)
     if given == right:
+        _emit([Unit(f"position {i + 1}", True) for i in range(len(right))])
         print(f"{name}: {points:g} of {points:g} points")
         print(f"  {PASS} the order is right")
         return float(points)
-    in_place = sum(g == r for g, r in zip(given, right)) if len(given) == len(right) else 0
+    in_place = sum(g == r for g, r in zip(given, right)) if same_length else 0
     score = math.floor(points * in_place / len(right) * 100 + 1e-9) / 100
+    feedback = f"{in_place} of {len(right)} positions are right." + (f" {hint}" if hint else "")
+    _emit([Unit(f"position {i + 1}", ok, "" if ok else feedback)
+           for i, ok in enumerate(same_length and g == r for g, r in zip(given + [None] * len(right), right))])
     print(f"{name}: {score:g} of {points:g} points")
-    print(f"  {FAIL} {in_place} of {len(right)} positions are right." + (f" {hint}" if hint else ""))
+    print(f"  {FAIL} {feedback}")
     return score
 
 
@@ -519,10 +570,46 @@ def check_number(name: str, expected: float, points: float, *, hint: str = "",
         ok = not isinstance(value, bool) and math.isclose(float(value), float(expected),
                                                           rel_tol=rel_tol, abs_tol=abs_tol)
     except (TypeError, ValueError):
-        print(f"{name}: 0 of {points:g} points")
-        print(f"  {FAIL} give a number, not {type(value).__name__}.")
-        return 0.0
+        return _nothing(name, points, f"give a number, not {type(value).__name__}.")
     score = float(points) if ok else 0.0
+    feedback = "" if ok else "not right yet." + (f" {hint}" if hint else "")
+    _emit([Unit("the number", ok, feedback)])
     print(f"{name}: {score:g} of {points:g} points")
-    print(f"  {PASS} right" if ok else f"  {FAIL} not right yet." + (f" {hint}" if hint else ""))
+    print(f"  {PASS} right" if ok else f"  {FAIL} {feedback}")
     return score
+
+
+# ----------------------------------------------------------------------------
+# The same hidden blocks as otter test cases (cnnlab otter)
+# ----------------------------------------------------------------------------
+_RUNS: dict = {}
+
+
+def hidden_unit(env: dict, grade_id: str, index: int, block: str) -> None:
+    """Pass, or raise AssertionError saying why, for unit `index` of the
+    hidden block `block` (an nbgrader hidden test, verbatim) run on the
+    student's globals `env`.
+
+    This is what every hidden otter test case of the course calls. The block
+    runs once per question and environment (its units are remembered), so a
+    question of eight cases calls the student's function as often as nbgrader
+    does, and the units passed are exactly the cases nbgrader counts.
+    """
+    global _SINK, _NAMESPACE
+    key = (id(env), grade_id)
+    if key not in _RUNS or _RUNS[key][0] is not env:
+        sink: list = []
+        _SINK, _NAMESPACE = sink, env
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):  # otter shows the assertion, not the report
+                exec(compile(block, f"<hidden tests of {grade_id}>", "exec"), {"__name__": "__hidden__"})
+        finally:
+            _SINK, _NAMESPACE = None, None
+        _RUNS[key] = (env, sink[-1] if sink else (None, "the hidden check did not run"))
+    units, message = _RUNS[key][1]
+    if units is None:
+        raise AssertionError(message)
+    if index >= len(units):
+        raise AssertionError(f"this check has {len(units)} parts, not {index + 1}")
+    if not units[index].passed:
+        raise AssertionError(units[index].message)
