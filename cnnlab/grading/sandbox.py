@@ -81,8 +81,10 @@ def hidden_libraries() -> list[Path]:
 
 
 def bwrap_argv(job_dir: Path, command: list[str], limits: Limits = Limits(),
-               env: dict[str, str] | None = None, uid: int = NOBODY) -> list[str]:
-    """The full argv that runs `command` in the sandbox with `job_dir` writable."""
+               env: dict[str, str] | None = None, uid: int = NOBODY,
+               ro_files: dict[str, Path] | None = None) -> list[str]:
+    """The full argv that runs `command` in the sandbox with `job_dir` writable
+    and `ro_files` ({path inside: file outside}) mounted read-only."""
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise SandboxUnavailable("bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
@@ -105,6 +107,12 @@ def bwrap_argv(job_dir: Path, command: list[str], limits: Limits = Limits(),
         argv += ["--ro-bind", str(path), str(path)]
     for hidden in hidden_libraries():  # library convolution earns no credit; code built at run time
         argv += ["--tmpfs", str(hidden)]  # cannot import it either (an empty folder in its place)
+    for inside, outside in (ro_files or {}).items():
+        for parent in _pyenv_dirs(Path(inside)):  # readable parents (bwrap makes them 0700)
+            if str(parent) not in made:
+                argv += ["--perms", "0755", "--dir", str(parent)]
+                made.add(str(parent))
+        argv += ["--ro-bind", str(outside), inside]
     argv += ["--bind", str(job_dir), str(job_dir), "--chdir", str(job_dir)]
     base_env = {"HOME": "/tmp", "PATH": f"{venv_home() / 'bin'}:/usr/bin:/bin", "LANG": "C.UTF-8",
                 "MPLCONFIGDIR": "/tmp/matplotlib", "MPLBACKEND": "Agg",
