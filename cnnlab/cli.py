@@ -41,12 +41,15 @@ def cli(ctx: click.Context, course_dir: Path | None) -> None:
 @cli.command()
 @click.argument("assignments", nargs=-1)
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 naming every stale file.")
+@click.option("--no-otter", is_flag=True, help="Skip the otter versions in dist/otter/.")
 @click.pass_context
-def build(ctx, assignments, check):
-    """Generate release/ and solutions/ from source/ (all assignments by default)."""
+def build(ctx, assignments, check, no_otter):
+    """Generate release/ and solutions/ from source/ (all assignments by default),
+    and the otter/Gradescope versions in dist/otter/ (git-ignored)."""
     from .build import build as run_build
 
-    report = run_build(_course(ctx), list(assignments) or None, check=check)
+    course = _course(ctx)
+    report = run_build(course, list(assignments) or None, check=check)
     if check:
         for name in report.unclean_sources:
             click.echo(f"source notebook has outputs (run `cnnlab build` to clear them): {name}")
@@ -60,6 +63,75 @@ def build(ctx, assignments, check):
     for name in report.written:
         click.echo(f"wrote {name}")
     click.echo(f"build: {len(report.written)} file(s) written" if report.written else "build: already up to date")
+    if not no_otter:
+        from .otter import build_otter, default_dist
+
+        for a in list(assignments) or [a.id for a in course.assignments]:
+            built = build_otter(course, a, default_dist(course, a))
+            click.echo(f"otter: {built.out.relative_to(course.root)} ({len(built.questions)} questions, "
+                       f"{built.points:g} points; the instructor's answers pass)")
+
+
+@cli.command()
+@click.argument("assignment")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for otter's layout (default: dist/otter/ASSIGNMENT).")
+@click.pass_context
+def otter(ctx, assignment, out):
+    """Make the otter-grader version of ASSIGNMENT: DIR/student/ (notebooks with grader.check
+    cells) and DIR/autograder/ (the zip Gradescope takes), from source/."""
+    from .otter import build_otter, default_dist
+
+    course = _course(ctx)
+    built = build_otter(course, assignment, out or default_dist(course, assignment))
+    for q in built.questions:
+        public = "public + hidden tests" if q.public else "hidden tests only"
+        click.echo(f"  {q.name:<22} {q.points:>4g} points  {public} ({q.units} hidden case(s))")
+    click.echo(f"student notebook:   {built.student_notebook}")
+    click.echo(f"autograder for Gradescope: {built.autograder_zip}")
+    click.echo(f"otter {assignment}: {len(built.questions)} questions, {built.points:g} points; "
+               "the instructor's answers pass every test")
+
+
+@cli.command("otter-grade")
+@click.argument("assignment")
+@click.argument("submissions", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--dist", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="What `cnnlab otter` wrote (default: dist/otter/ASSIGNMENT).")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the scores here (one row per submission).")
+@click.pass_context
+def otter_grade(ctx, assignment, submissions, dist, csv_path):
+    """Grade otter submissions (.ipynb, or the zip grader.export makes) with otter's own
+    autograder, run inside the sandbox; a submission's .OTTER_LOG is never read."""
+    from tqdm import tqdm
+
+    from .lms.base import write_csv
+    from .otter import default_dist, load_build
+    from .otter.run import grade_submissions
+
+    course = _course(ctx)
+    built = load_build(course, assignment, dist or default_dist(course, assignment))
+    with tqdm(total=len(submissions), unit="submission", disable=None, file=sys.stderr) as bar:
+        results = grade_submissions(built, list(submissions), progress=bar)
+    names = [q.name for q in built.questions]
+    for r in results:
+        left = f"  (left unread: {', '.join(r.dropped)})" if r.dropped else ""
+        if r.error:
+            click.echo(f"  NOT GRADED {r.submission}: {r.error}{left}")
+        else:
+            click.echo(f"  {r.total:6g} / {built.points:g}  {r.submission}{left}")
+    if csv_path:
+        with open(csv_path, "w", encoding="utf-8", newline="") as f:
+            write_csv(f, ["submission", "total", *names, "error"],
+                      [[r.submission, "" if r.error else f"{r.total:g}",
+                        *[f"{r.scores[n]:g}" if n in r.scores else "" for n in names], r.error]
+                       for r in results])
+        click.echo(f"scores written to {csv_path}")
+    failed = sum(bool(r.error) for r in results)
+    click.echo(f"otter-grade {assignment}: {len(results) - failed} graded, {failed} not graded")
+    if failed:
+        sys.exit(1)
 
 
 UNSAFE_HELP = "Run student code WITHOUT the sandbox, as you, with access to everything you can read."
