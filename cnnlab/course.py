@@ -87,3 +87,14 @@ def load_nbgrader_config(folder: str | os.PathLike, **overrides) -> Config:
     for key, value in overrides.items():
         cfg.CourseDirectory[key] = value
     return cfg
+
+
+def select_students(everyone: list[str], wanted: list[str] | None, missing: str) -> list[str]:
+    """`everyone`, or only the `wanted` of them; a wanted student who is not
+    there is an error (`missing`: what they lack, e.g. 'no submission of 02_kernels')."""
+    if not wanted:
+        return everyone
+    unknown = sorted(set(wanted) - set(everyone))
+    if unknown:
+        raise CourseError(f"{missing} for: {', '.join(unknown)}")
+    return [s for s in everyone if s in wanted]

@@ -36,7 +36,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Igno
 from nbgrader.utils import capture_log
 from tqdm import tqdm
 
-from ..course import Course, CourseError
+from ..course import Course, CourseError, select_students
 from ..nbtools import grade_id
 from .execute import COORDINATOR, SandboxedExecute
 from .intake import Intake, fingerprint, take_in
@@ -323,12 +323,8 @@ def autograde(course: Course, assignment_id: str, students: list[str] | None = N
     started = time.monotonic()
     summary.registered = _register_if_missing(grader)
     grader.check_answer_keys()
-    everyone = submitted_students(course, assignment_id)
-    if students:
-        unknown = sorted(set(students) - set(everyone))
-        if unknown:
-            raise CourseError(f"no submission of {assignment_id} for: {', '.join(unknown)}")
-        everyone = [s for s in everyone if s in students]
+    everyone = select_students(submitted_students(course, assignment_id), students,
+                               f"no submission of {assignment_id}")
     todo = []
     for student in everyone:
         if not force and grader.is_done(student):
@@ -346,6 +342,10 @@ def autograde(course: Course, assignment_id: str, students: list[str] | None = N
         os.chdir(cwd)
     summary.results.sort(key=lambda r: r.student)
     summary.seconds = time.monotonic() - started
+    with open(log_path, "a", encoding="utf-8") as log:  # the run as a whole, for the class report's times
+        log.write(json.dumps({"event": "run", "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                              "assignment": assignment_id, "seconds": round(summary.seconds, 2),
+                              "workers": workers, "graded": len(todo), "sandboxed": sandbox}) + "\n")
     return summary
 
 
