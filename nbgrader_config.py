@@ -53,5 +53,7 @@ c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "cnnlab.preprocessors.RedactHiddenTests",
+    # a table at the top: each exercise's score, the hint of every failed hidden check, videos to review
+    "cnnlab.preprocessors.FeedbackSummary",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]

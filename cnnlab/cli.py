@@ -1,7 +1,8 @@
 """The `cnnlab` command: parses, calls one workflow function, prints a summary.
 
 The TA's week, one verb each: roster import, collect (an LMS download),
-build, grade (one notebook), autograde (a class), feedback, export. Every failure a user can cause ends in one line
+build, otter, grade (one notebook), autograde (a class), otter-grade,
+feedback, report, export. Every failure a user can cause ends in one line
 on stderr and exit status 2, never a traceback (set CNNLAB_DEBUG=1 to see one).
 """
 from __future__ import annotations
@@ -218,18 +219,60 @@ def autograde(ctx, assignment, students, workers, force, as_json, unsafe):
 
 @cli.command()
 @click.argument("assignment")
-@click.option("--student", default=None, help="Only this student.")
+@click.option("--student", "students", multiple=True, help="Only this student (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
-def feedback(ctx, assignment, student):
-    """Write feedback/<student>/ASSIGNMENT/*.html (hidden tests never shown)."""
-    from .workspace import course_api
+def feedback(ctx, assignment, students, as_json):
+    """Write feedback/<student>/ASSIGNMENT/*.html: each exercise's score and the hint of every
+    failed hidden check at the top, then the graded notebook (hidden tests never shown)."""
+    from .report.feedback import write_feedback
 
     course = _course(ctx)
-    course.assignment(assignment)
-    result = course_api(course).generate_feedback(assignment, student)
-    if not result.get("success"):
-        _fail(f"feedback for {assignment} failed: {(result.get('error') or result.get('log') or '').strip().splitlines()[-1:]}")
-    click.echo(f"feedback written under {course.root / 'feedback'}")
+    summary = write_feedback(course, assignment, list(students) or None, progress=not as_json)
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+    else:
+        for s in summary["students"]:
+            if not s["ok"]:
+                click.echo(f"  NO FEEDBACK {s['student']}: {s['error']}")
+        click.echo(f"feedback {assignment}: {summary['written']} student(s) written under "
+                   f"{summary['folder']}, {summary['failed']} failed")
+    if summary["failed"]:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("assignment")
+@click.option("--to", "dest", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The HTML file (default: reports/ASSIGNMENT.html); its PNGs go beside it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report's data as JSON.")
+@click.pass_context
+def report(ctx, assignment, dest, as_json):
+    """The class report of ASSIGNMENT: one self-contained HTML page (score distribution, pass rate
+    per item, mastery per guiding question, the class's most frequent failures, flagged
+    submissions with links, run times)."""
+    from .report import gather, write_report
+
+    course = _course(ctx)
+    data = gather(course, assignment)
+    if not data.totals:
+        _fail(f"no graded submission of {assignment} in the gradebook: run `cnnlab autograde {assignment}` first")
+    to = dest or course.root / "reports" / f"{assignment}.html"
+    figures = write_report(data, to)
+    if as_json:
+        click.echo(json.dumps({**data.as_dict(), "report": str(Path(to).resolve()),
+                               "figures": {k: str(v) for k, v in figures.items()}}, ensure_ascii=False))
+        return
+    s = data.summary()
+    weakest = min(data.mastery, key=lambda m: m.share, default=None)
+    click.echo(f"{assignment}: {s['students']} submission(s), mean {s['mean']:g} / {data.max_score:g}, "
+               f"median {s['median']:g}; {len(data.flagged)} flagged")
+    if weakest is not None:
+        click.echo(f"  least mastered: {weakest.question} ({100 * weakest.share:.0f} %)")
+    if data.misconceptions:
+        m = data.misconceptions[0]
+        click.echo(f"  most frequent failure: {m.grade_id}: {m.case or 'the answer'} ({m.students} student(s))")
+    click.echo(f"report written to {Path(to).resolve()}")
 
 
 LMS_CHOICE = click.Choice(["canvas", "moodle", "blackboard", "brightspace"])
@@ -324,7 +367,7 @@ def collect(ctx, assignment, archive, lms):
               help="Folder for the simulated class (replaced).")
 @click.pass_context
 def demo(ctx, out):
-    """Grade a simulated class end to end: build, autograde, feedback, export, score table."""
+    """Grade a simulated class end to end: build, autograde, feedback, export, class reports, score table."""
     from .demo import run_demo
 
     run_demo(_course(ctx), out)

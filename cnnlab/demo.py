@@ -4,7 +4,8 @@ A copy of the course in an ignored folder (demo/ by default) gets a small
 class: the instructor's answers, an untouched notebook, students who made
 catalogued mistakes (grader_tests/catalogue/), one with another correct
 approach, and names that break naive CSV writers. Then: autograde every
-assignment, write feedback, export grades, print the score table.
+assignment, write feedback, export grades, write the class reports, print the
+score table.
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from .build import build
 from .course import Course, load_course
 from .export import CsvExportPlugin
 from .grading import autograde
+from .report import gather, write_report
+from .report.feedback import write_feedback
 from .workspace import course_api
 from .nbtools import fill_answers, instructor_answers
 from .simulate import load_catalogue
@@ -89,11 +92,11 @@ def score_table(demo: Course) -> str:
 
 def run_demo(course: Course, out: Path) -> None:
     out = Path(out).resolve()
-    click.echo("1/6 build: release/ and solutions/ from source/")
+    click.echo("1/7 build: release/ and solutions/ from source/")
     report = build(course)
     click.echo(f"    {len(report.written)} file(s) written" if report.written else "    already up to date")
 
-    click.echo(f"2/6 a copy of the course in {out}")
+    click.echo(f"2/7 a copy of the course in {out}")
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -103,10 +106,10 @@ def run_demo(course: Course, out: Path) -> None:
         shutil.copytree(course.root / folder, out / folder)
     demo = load_course(out)
 
-    click.echo(f"3/6 a simulated class of {len(CLASS)} students")
+    click.echo(f"3/7 a simulated class of {len(CLASS)} students")
     make_class(course, demo)
 
-    click.echo("4/6 autograde")
+    click.echo("4/7 autograde")
     for a in demo.assignments:
         summary = autograde(demo, a.id, force=True)
         c = summary.counts()
@@ -115,15 +118,27 @@ def run_demo(course: Course, out: Path) -> None:
         for r in summary.failed:
             click.echo(f"    {a.id}/{r.student}: not graded: {r.reason}")
 
-    click.echo("5/6 feedback")
+    click.echo("5/7 feedback")
     api = course_api(demo)
     for a in demo.assignments:
-        api.generate_feedback(a.id)
+        done = write_feedback(demo, a.id, progress=False)
+        click.echo(f"    {a.id}: {done['written']} student(s)" + (f", {done['failed']} FAILED" if done["failed"] else ""))
 
-    click.echo("6/6 export")
+    click.echo("6/7 export")
     grades = out / "grades.csv"
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
         CsvExportPlugin(to=str(grades)).export(gb)
+
+    click.echo("7/7 class reports")
+    reports = []
+    for a in demo.assignments:
+        data = gather(demo, a.id)
+        to = out / "reports" / f"{a.id}.html"
+        write_report(data, to)
+        reports.append(to)
+        weakest = min(data.mastery, key=lambda m: m.share, default=None)
+        click.echo(f"    {a.id}: mean {data.summary()['mean']:g} / {data.max_score:g}"
+                   + (f"; least mastered: {weakest.question} ({100 * weakest.share:.0f} %)" if weakest else ""))
 
     click.echo("")
     click.echo(score_table(demo))
@@ -131,3 +146,4 @@ def run_demo(course: Course, out: Path) -> None:
     click.echo(f"autograded notebooks: {out / 'autograded'}")
     click.echo(f"feedback:             {out / 'feedback'}")
     click.echo(f"grades (CSV):         {grades}")
+    click.echo(f"class reports:        {reports[0].parent}  (open {reports[0].name} in a browser)")

@@ -43,3 +43,84 @@ class RedactHiddenTests(ClearHiddenTests):
                 if output.output_type == "error":
                     output.traceback = [f"{output.ename}: {output.evalue}"]
         return cell, resources
+
+
+class FeedbackSummary(NbGraderPreprocessor):
+    """Feedback that starts with what to do next: a table at the top of the
+    notebook with the score of each exercise and, for each hidden check that
+    failed, the hint written for it, plus where the videos of the guiding
+    question it assesses cover the idea (from course.yml).
+
+    Runs after GetGrades (scores) and RedactHiddenTests; everything it shows is
+    already in the graded cells' outputs, which the verifier wrote: case names
+    and hints, never expected values or hidden code.
+    """
+
+    videos = Bool(True, help="Link the videos of each failed item's guiding questions (course.yml).").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        import html
+
+        import nbformat
+
+        from .checks import FAIL
+
+        rows, total, possible = [], 0.0, 0.0
+        review = _video_index(self.config, resources) if self.videos else {}
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if not meta.get("grade") or not meta.get("points"):
+                continue
+            score, points = float(meta.get("score") or 0.0), float(meta["points"])
+            total, possible = total + score, possible + points
+            hints = []
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "stream" and output.get("name") == "stdout":
+                    hints += [ln.strip()[len(FAIL):].strip() for ln in output.get("text", "").splitlines()
+                              if ln.strip().startswith(FAIL)]
+                elif output.get("output_type") == "error":
+                    hints.append(f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".strip())
+            item = meta["grade_id"].rsplit("_", 1)[0]
+            if score >= points - 1e-9:
+                what = "✓ full marks"
+            else:
+                what = "<br>".join(f"✗ {html.escape(h)}" for h in hints) or "✗ not all checks passed"
+                links = review.get(meta["grade_id"], [])
+                if links:
+                    what += "<br>Review: " + "; ".join(links)
+            rows.append(f"| `{item}` | {score:g} / {points:g} | {what.replace('|', '&#124;')} |")
+        if rows:
+            text = (f"## Your results: {total:g} / {possible:g}\n\n"
+                    "Each exercise's hidden checks, by what they tried. Where one failed, its hint says "
+                    "what to look at (the expected answers are not shown). Your whole notebook, as it "
+                    "was graded, follows.\n\n"
+                    "| Exercise | Points | What the hidden checks found |\n|---|---|---|\n" + "\n".join(rows))
+            cell = nbformat.v4.new_markdown_cell(text)
+            cell.metadata["cnnlab"] = {"feedback_summary": True}
+            nb.cells.insert(0, cell)
+        return nb, resources
+
+
+def _video_index(config, resources) -> dict[str, list[str]]:
+    """{grade_id: ['[StatQuest: title](url) ≈ 3:00', ...]} for the assignment being fed back."""
+    import os
+
+    try:
+        from .course import load_course
+
+        root = config.CourseDirectory.root or os.getcwd()
+        course = load_course(root)
+        assignment = resources["nbgrader"]["assignment"]
+    except Exception:  # feedback without links rather than no feedback
+        return {}
+    videos = course.videos
+    out: dict[str, list[str]] = {}
+    for q in course.questions:
+        for gid in (q.get("assessed_by") or {}).get(assignment, []):
+            for vid, mark in (q.get("videos") or {}).items():
+                v = videos.get(vid)
+                if v:
+                    link = f"[{v['by']}: {v['title']}]({v['url']}) {mark}"
+                    if link not in out.setdefault(gid, []):
+                        out[gid].append(link)
+    return out

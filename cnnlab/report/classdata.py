@@ -1,0 +1,279 @@
+"""Everything the class report shows, gathered from the course folder as data.
+
+Sources, each read the way the grading engine wrote it:
+- the gradebook: every submission's score and each graded item's score;
+- the autograded notebooks: the ✗ lines the verifier wrote into each hidden
+  test cell (the hints written for students, never expected values);
+- the autograde log (.cnnlab/logs/autograde-A.jsonl): each submission's last
+  grading (status, timeouts, kernel deaths, integrity flags, seconds) and the
+  runs (wall time, workers);
+- source/ (the answer key) for each case's hint, and course.yml for which
+  graded items assess which guiding question.
+"""
+from __future__ import annotations
+
+import json
+import statistics
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+
+from ..checks import FAIL
+from ..course import Course
+from ..grading.replay import hidden_items
+from ..simulate import item_of
+from ..workspace import course_api
+
+
+@dataclass
+class ItemStats:
+    grade_id: str
+    notebook: str
+    points: float
+    scores: list[float] = field(default_factory=list)
+    not_attempted: int = 0      # submissions that left the release's stub in place
+
+    @property
+    def item(self) -> str:
+        return item_of(self.grade_id)
+
+    @property
+    def pass_rate(self) -> float:
+        """Share of graded submissions with full marks on this item."""
+        return sum(s >= self.points - 1e-9 for s in self.scores) / len(self.scores) if self.scores else 0.0
+
+    @property
+    def mean_share(self) -> float:
+        return sum(self.scores) / (len(self.scores) * self.points) if self.scores and self.points else 0.0
+
+
+@dataclass
+class Misconception:
+    """One failure the class keeps making: a hidden case (or item) and its hint."""
+    grade_id: str
+    case: str           # the case's label, or '' for an item judged as a whole
+    hint: str
+    students: int
+
+
+@dataclass
+class Mastery:
+    question: str       # the guiding question, verbatim from course.yml
+    group: str
+    grade_ids: list[str]
+    share: float        # points earned / points possible on those items, whole class
+
+
+@dataclass
+class Flagged:
+    student: str
+    status: str
+    reasons: list[str]
+    notebooks: list[Path]   # the autograded notebooks, to link to
+
+
+@dataclass
+class RunTimes:
+    submissions: int = 0
+    median_seconds: float = 0.0
+    p90_seconds: float = 0.0
+    max_seconds: float = 0.0
+    per_submission: list[float] = field(default_factory=list)
+    last_run_seconds: float | None = None
+    last_run_workers: int | None = None
+
+
+@dataclass
+class ClassReport:
+    assignment: str
+    title: str
+    max_score: float
+    totals: dict[str, float]                     # student → score (graded submissions)
+    items: list[ItemStats]
+    mastery: list[Mastery]
+    misconceptions: list[Misconception]
+    flagged: list[Flagged]
+    times: RunTimes
+
+    @property
+    def students(self) -> int:
+        return len(self.totals)
+
+    def summary(self) -> dict:
+        scores = list(self.totals.values())
+        return {"assignment": self.assignment, "students": self.students, "max_score": self.max_score,
+                "mean": round(statistics.fmean(scores), 2) if scores else None,
+                "median": round(statistics.median(scores), 2) if scores else None,
+                "flagged": len(self.flagged)}
+
+    def as_dict(self) -> dict:
+        return {**self.summary(), "totals": self.totals,
+                "items": [{"grade_id": i.grade_id, "points": i.points, "pass_rate": round(i.pass_rate, 4),
+                           "mean_share": round(i.mean_share, 4), "not_attempted": i.not_attempted} for i in self.items],
+                "mastery": [asdict(m) for m in self.mastery],
+                "misconceptions": [asdict(m) for m in self.misconceptions],
+                "flagged": [{**asdict(f), "notebooks": [str(p) for p in f.notebooks]} for f in self.flagged],
+                "times": asdict(self.times)}
+
+
+def _hints(course: Course, assignment_id: str, notebook: str) -> dict[str, dict[str, str]]:
+    """{grade_id: {case label: hint}} from the hidden blocks of source/ ('' : item-wide hint)."""
+    out: dict[str, dict[str, str]] = {}
+    for gid, item in hidden_items(course.read_source(assignment_id, notebook)).items():
+        if item.kind == "function":
+            out[gid] = {c.label: c.hint for c in item.args[1]}
+        elif item.kind == "value":
+            out[gid] = {c.label: c.hint for c in item.args[0]}
+        else:
+            out[gid] = {"": item.kwargs.get("hint", "")}
+    return out
+
+
+#: ✗ lines that mean "not attempted yet" (the release's stub), not a misconception.
+NOT_ATTEMPTED = ("raised NotImplementedError", "no function named", "no variable named")
+NOT_TRIED = "\0not attempted"
+
+
+def _failures(cell, labels: dict[str, str]) -> list[tuple[str, str]]:
+    """(case label, hint) for each ✗ line of a verified test cell."""
+    found = []
+    for output in cell.get("outputs", []):
+        if output.get("output_type") != "stream" or output.get("name") != "stdout":
+            continue
+        text = output.get("text", "")
+        for line in ("".join(text) if isinstance(text, list) else text).splitlines():
+            line = line.strip()
+            if not line.startswith(FAIL):
+                continue
+            line = line[len(FAIL):].strip()
+            if any(mark in line for mark in NOT_ATTEMPTED):
+                found.append((NOT_TRIED, ""))
+                continue
+            label = next((lb for lb in labels if lb and line.startswith(lb + ":")), "")
+            found.append((label, labels.get(label, "") or line))
+    return found
+
+
+def read_log(course: Course, assignment_id: str) -> tuple[dict[str, dict], list[dict]]:
+    """({student: the last grading record}, [run records]) of the autograde log."""
+    path = course.root / ".cnnlab" / "logs" / f"autograde-{assignment_id}.jsonl"
+    last, runs = {}, []
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue  # a line cut by a killed run
+            if record.get("event") == "run":
+                runs.append(record)
+            elif record.get("student") and record.get("status") != "skipped":
+                last[record["student"]] = record
+    return last, runs
+
+
+def _reasons(record: dict) -> list[str]:
+    reasons = []
+    if record.get("status") == "broken":
+        reasons.append("not gradable: " + "; ".join(record.get("problems") or ["broken"]))
+    if record.get("status") == "error":
+        reasons.append("grading failed: " + (record.get("reason") or "?"))
+    if record.get("timeouts"):
+        reasons.append(f"{record['timeouts']} cell(s) timed out")
+    if record.get("kernel_died"):
+        reasons.append("the kernel died")
+    reasons += [f"integrity: {f}" for f in record.get("flags") or []]
+    reasons += [f"repaired: {r}" for r in record.get("repairs") or []]
+    if record.get("dropped_files"):
+        reasons.append("files left out: " + ", ".join(record["dropped_files"]))
+    return reasons
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def gather(course: Course, assignment_id: str) -> ClassReport:
+    assignment = course.assignment(assignment_id)
+    api = course_api(course)
+    items: dict[str, ItemStats] = {}
+    totals: dict[str, float] = {}
+    fails: Counter = Counter()
+    hint_of: dict[tuple[str, str], str] = {}
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+        try:
+            max_score = float(gb.find_assignment(assignment_id).max_score)
+        except MissingEntry:
+            max_score = 0.0
+        for nb_name in assignment.notebooks:
+            try:
+                cells = gb.find_notebook(nb_name, assignment_id).grade_cells
+            except MissingEntry:
+                cells = []
+            for c in cells:
+                if c.max_score:
+                    items[c.name] = ItemStats(c.name, nb_name, float(c.max_score))
+        try:
+            submissions = list(gb.find_assignment(assignment_id).submissions)
+        except MissingEntry:
+            submissions = []
+        for sub in submissions:
+            totals[sub.student.id] = round(float(sub.score), 2)
+            for nb in sub.notebooks:
+                for g in nb.grades:
+                    if g.name in items:
+                        items[g.name].scores.append(float(g.score))
+    for nb_name in assignment.notebooks:
+        labels = _hints(course, assignment_id, nb_name)
+        for student in totals:
+            path = course.root / "autograded" / student / assignment_id / f"{nb_name}.ipynb"
+            if not path.is_file():
+                continue
+            nb = nbformat.read(path, as_version=4)
+            for cell in nb.cells:
+                gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+                if gid in labels and gid in items:
+                    found = set(_failures(cell, labels[gid]))
+                    if (NOT_TRIED, "") in found:
+                        items[gid].not_attempted += 1
+                        continue
+                    for label, hint in found:
+                        fails[(gid, label)] += 1
+                        hint_of[(gid, label)] = hint
+    misconceptions = [Misconception(gid, label, hint_of[(gid, label)], n)
+                      for (gid, label), n in fails.most_common()]
+
+    mastery = []
+    for q in course.questions:
+        ids = [g for g in (q.get("assessed_by") or {}).get(assignment_id, []) if g in items]
+        if not ids:
+            continue
+        earned = sum(sum(items[g].scores) for g in ids)
+        possible = sum(items[g].points * len(items[g].scores) for g in ids)
+        mastery.append(Mastery(q["text"], q.get("group", ""), ids, earned / possible if possible else 0.0))
+
+    last, runs = read_log(course, assignment_id)
+    flagged = []
+    for student, record in sorted(last.items()):
+        reasons = _reasons(record)
+        if reasons:
+            notebooks = [p for p in (course.root / "autograded" / student / assignment_id / f"{nb}.ipynb"
+                                     for nb in assignment.notebooks) if p.is_file()]
+            flagged.append(Flagged(student, record.get("status", "?"), reasons, notebooks))
+    seconds = [float(r.get("seconds") or 0.0) for r in last.values()]
+    times = RunTimes(len(seconds), statistics.median(seconds) if seconds else 0.0, _percentile(seconds, 0.9),
+                     max(seconds, default=0.0), seconds)
+    if runs:
+        times.last_run_seconds = float(runs[-1].get("seconds") or 0.0)
+        times.last_run_workers = runs[-1].get("workers")
+    order = {c.metadata.get("nbgrader", {}).get("grade_id"): (k, i)
+             for k, nb in enumerate(assignment.notebooks)
+             for i, c in enumerate(course.read_source(assignment_id, nb).cells)}
+    ordered = sorted(items.values(), key=lambda it: order.get(it.grade_id, (len(order), 0)))
+    return ClassReport(assignment_id, assignment.title, max_score, totals, ordered, mastery, misconceptions,
+                       flagged, times)
