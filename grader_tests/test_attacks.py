@@ -211,3 +211,36 @@ def test_a_function_that_hangs_or_kills_only_on_hidden_inputs_costs_its_item(gra
     assert kills["kernel_died"] and any("second run" in f for f in kills["flags"])
     for result in (hangs, kills):  # the items before and after pool2d were still scored
         assert 0 < result["score"] <= graded["scores"]["wrong"]
+
+
+def test_feedback_of_the_attack_class_leaks_nothing(graded):
+    """Attacks make hidden cells fail in odd ways (tracebacks, dead kernels): the
+    feedback still holds no hidden line, expected value or unwritten solution line."""
+    from leaks import feedback_leaks, notebook_text, own_outputs, secrets
+
+    root = graded["root"]
+    known = secrets(nbformat.read(root / "source" / A / f"{NB}.ipynb", as_version=4))
+    release = notebook_text(root / "release" / A / f"{NB}.ipynb")
+    for student in graded["results"]:
+        own = notebook_text(root / "submitted" / student / A / f"{NB}.ipynb") + "\n" + \
+            own_outputs(root / "autograded" / student / A / f"{NB}.ipynb")
+        leaked = feedback_leaks(root / "feedback" / student / A / f"{NB}.html", known, release + "\n" + own)
+        assert not leaked, (student, leaked[:3])
+
+
+def test_the_class_report_lists_the_flagged_submissions_with_links(graded):
+    root = graded["root"]
+    to = root / "reports" / "attacks.html"
+    proc = subprocess.run(cnnlab_cmd("--course", str(root), "report", A, "--to", str(to), "--json"),
+                          capture_output=True, text=True, env=run_env(), timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads(proc.stdout)
+    flagged = {f["student"]: f for f in data["flagged"]}
+    expected = {s for s, r in graded["results"].items()
+                if r["flags"] or r["timeouts"] or r["kernel_died"] or r["repairs"] or r["dropped_files"]}
+    assert expected and set(flagged) == expected
+    page = to.read_text(encoding="utf-8")
+    for student, f in flagged.items():
+        for nb in f["notebooks"]:
+            link = Path(nb).relative_to(root).as_posix()
+            assert f'href="../{link}"' in page and (to.parent / ".." / link).is_file(), student

@@ -37,6 +37,7 @@ from cnnlab.otter.run import grade_one
 from cnnlab.simulate import item_of, load_catalogue
 
 from conftest import ROOT, assignment_ids, cnnlab_cmd, run_env
+from leaks import secrets
 
 _built: dict = {}
 
@@ -85,19 +86,6 @@ def test_visible_test_reads_the_notebook_names_it_does_not_define():
 
 
 # ---------------------------------------------------------------------------- layout and leaks
-def _solution_lines(source_nb) -> set[str]:
-    lines = set()
-    for cell in source_nb.cells:
-        if nbgrader_meta(cell).get("solution"):
-            inside = False
-            for line in cell.source.splitlines():
-                if "### BEGIN SOLUTION" in line or "### END SOLUTION" in line:
-                    inside = "BEGIN" in line
-                elif inside and len(line.strip()) >= 20:
-                    lines.add(line.strip())
-    return lines
-
-
 @pytest.mark.parametrize("assignment_id", _grouped(assignment_ids()))
 def test_otter_layout_reveals_no_more_than_the_release(course, otter_version, assignment_id):
     built = otter_version(assignment_id)
@@ -105,7 +93,7 @@ def test_otter_layout_reveals_no_more_than_the_release(course, otter_version, as
     source = course.read_source(assignment_id, notebook)
     student_text = built.student_notebook.read_text(encoding="utf-8")
     release_text = (ROOT / "release" / assignment_id / f"{notebook}.ipynb").read_text(encoding="utf-8")
-    leaked = [ln for ln in _solution_lines(source) if ln in student_text and ln not in release_text]
+    leaked = [ln for ln in secrets(source)["solution"] if ln in student_text and ln not in release_text]
     assert not leaked, f"solution lines in otter's student notebook: {leaked[:3]}"
     for secret in ("hidden_unit", "BEGIN HIDDEN TESTS", "_reference_", "check_function("):
         assert secret not in student_text, f"{secret!r} is in otter's student notebook"
