@@ -43,14 +43,32 @@ def cli(ctx: click.Context, course_dir: Path | None) -> None:
 @click.argument("assignments", nargs=-1)
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 naming every stale file.")
 @click.option("--no-otter", is_flag=True, help="Skip the otter versions in dist/otter/.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was written (or is stale) as JSON.")
 @click.pass_context
-def build(ctx, assignments, check, no_otter):
+def build(ctx, assignments, check, no_otter, as_json):
     """Generate release/ and solutions/ from source/ (all assignments by default),
     and the otter/Gradescope versions in dist/otter/ (git-ignored)."""
     from .build import build as run_build
 
     course = _course(ctx)
     report = run_build(course, list(assignments) or None, check=check)
+    otter = []
+    if not check and not no_otter:
+        from tqdm import tqdm
+
+        from .otter import build_otter, default_dist
+
+        for a in tqdm(list(assignments) or [a.id for a in course.assignments], desc="otter assign",
+                      unit="assignment", disable=as_json or None, file=sys.stderr):
+            built = build_otter(course, a, default_dist(course, a))
+            otter.append({"assignment": a, "out": str(built.out), "questions": len(built.questions),
+                          "points": built.points, "autograder_zip": str(built.autograder_zip)})
+    if as_json:
+        click.echo(json.dumps({"ok": report.ok, "written": report.written, "stale": report.stale,
+                               "unclean_sources": report.unclean_sources, "otter": otter}))
+        if check and not report.ok:
+            sys.exit(1)
+        return
     if check:
         for name in report.unclean_sources:
             click.echo(f"source notebook has outputs (run `cnnlab build` to clear them): {name}")
@@ -63,28 +81,33 @@ def build(ctx, assignments, check, no_otter):
         return
     for name in report.written:
         click.echo(f"wrote {name}")
+    for o in otter:
+        click.echo(f"otter: {o['out']} ({o['questions']} questions, {o['points']:g} points; "
+                   "the instructor's answers pass)")
     click.echo(f"build: {len(report.written)} file(s) written" if report.written else "build: already up to date")
-    if not no_otter:
-        from .otter import build_otter, default_dist
-
-        for a in list(assignments) or [a.id for a in course.assignments]:
-            built = build_otter(course, a, default_dist(course, a))
-            click.echo(f"otter: {built.out.relative_to(course.root)} ({len(built.questions)} questions, "
-                       f"{built.points:g} points; the instructor's answers pass)")
 
 
 @cli.command()
 @click.argument("assignment")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for otter's layout (default: dist/otter/ASSIGNMENT).")
+@click.option("--json", "as_json", is_flag=True, help="Print the questions and paths as JSON.")
 @click.pass_context
-def otter(ctx, assignment, out):
+def otter(ctx, assignment, out, as_json):
     """Make the otter-grader version of ASSIGNMENT: DIR/student/ (notebooks with grader.check
     cells) and DIR/autograder/ (the zip Gradescope takes), from source/."""
     from .otter import build_otter, default_dist
 
     course = _course(ctx)
     built = build_otter(course, assignment, out or default_dist(course, assignment))
+    if as_json:
+        from dataclasses import asdict
+
+        click.echo(json.dumps({"assignment": assignment, "out": str(built.out), "points": built.points,
+                               "student_notebook": str(built.student_notebook),
+                               "autograder_zip": str(built.autograder_zip),
+                               "questions": [asdict(q) for q in built.questions]}))
+        return
     for q in built.questions:
         public = "public + hidden tests" if q.public else "hidden tests only"
         click.echo(f"  {q.name:<22} {q.points:>4g} points  {public} ({q.units} hidden case(s))")
@@ -101,8 +124,9 @@ def otter(ctx, assignment, out):
               help="What `cnnlab otter` wrote (default: dist/otter/ASSIGNMENT).")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the scores here (one row per submission).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.pass_context
-def otter_grade(ctx, assignment, submissions, dist, csv_path):
+def otter_grade(ctx, assignment, submissions, dist, csv_path, as_json):
     """Grade otter submissions (.ipynb, or the zip grader.export makes) with otter's own
     autograder, run inside the sandbox; a submission's .OTTER_LOG is never read."""
     from tqdm import tqdm
@@ -113,10 +137,18 @@ def otter_grade(ctx, assignment, submissions, dist, csv_path):
 
     course = _course(ctx)
     built = load_build(course, assignment, dist or default_dist(course, assignment))
-    with tqdm(total=len(submissions), unit="submission", disable=None, file=sys.stderr) as bar:
+    with tqdm(total=len(submissions), unit="submission", disable=as_json or None, file=sys.stderr) as bar:
         results = grade_submissions(built, list(submissions), progress=bar)
     names = [q.name for q in built.questions]
-    for r in results:
+    failed = sum(bool(r.error) for r in results)
+    if as_json:
+        from dataclasses import asdict
+
+        click.echo(json.dumps({"assignment": assignment, "max_score": built.points, "graded": len(results) - failed,
+                               "not_graded": failed,
+                               "results": [{**asdict(r), "total": None if r.error else r.total} for r in results]},
+                              ensure_ascii=False))
+    for r in ([] if as_json else results):
         left = f"  (left unread: {', '.join(r.dropped)})" if r.dropped else ""
         if r.error:
             click.echo(f"  NOT GRADED {r.submission}: {r.error}{left}")
@@ -128,9 +160,10 @@ def otter_grade(ctx, assignment, submissions, dist, csv_path):
                       [[r.submission, "" if r.error else f"{r.total:g}",
                         *[f"{r.scores[n]:g}" if n in r.scores else "" for n in names], r.error]
                        for r in results])
-        click.echo(f"scores written to {csv_path}")
-    failed = sum(bool(r.error) for r in results)
-    click.echo(f"otter-grade {assignment}: {len(results) - failed} graded, {failed} not graded")
+        if not as_json:
+            click.echo(f"scores written to {csv_path}")
+    if not as_json:
+        click.echo(f"otter-grade {assignment}: {len(results) - failed} graded, {failed} not graded")
     if failed:
         sys.exit(1)
 
@@ -324,14 +357,20 @@ def roster():
 @roster.command("import")
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--lms", required=True, type=LMS_CHOICE, help="The LMS that produced the file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the created, updated, unchanged and conflicting students as JSON.")
 @click.pass_context
-def roster_import(ctx, file, lms):
+def roster_import(ctx, file, lms, as_json):
     """Create or update nbgrader students from an LMS roster or gradebook export."""
     from .lms.roster import import_roster
     from .workspace import course_api
 
     course = _course(ctx)
     report = import_roster(course, file, lms, course_api(course).coursedir.db_url)
+    if as_json:
+        from dataclasses import asdict
+
+        click.echo(json.dumps({"lms": lms, **asdict(report)}, ensure_ascii=False))
+        sys.exit(1 if report.conflicts else 0)
     for line in report.conflicts:
         click.echo(f"  conflict: {line}")
     click.echo(f"roster from {lms}: {len(report.created)} created, {len(report.updated)} updated, "
@@ -344,12 +383,18 @@ def roster_import(ctx, file, lms):
 @click.argument("assignment")
 @click.argument("archive", type=click.Path(exists=True, path_type=Path))
 @click.option("--lms", required=True, type=LMS_CHOICE, help="The LMS the archive was downloaded from.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was collected and what was not as JSON.")
 @click.pass_context
-def collect(ctx, assignment, archive, lms):
+def collect(ctx, assignment, archive, lms, as_json):
     """Put an LMS's submissions download into submitted/<student>/ASSIGNMENT/ (nbgrader zip_collect)."""
     from .lms.collect import collect_archive
 
     report = collect_archive(_course(ctx), assignment, archive, lms)
+    if as_json:
+        from dataclasses import asdict
+
+        click.echo(json.dumps(asdict(report), ensure_ascii=False))
+        sys.exit(1 if report.unmatched else 0)
     for student, files in report.students.items():
         click.echo(f"  {student:<24} {', '.join(files)}")
     for student, name in report.superseded:
