@@ -549,11 +549,11 @@ def check_order(name: str, correct: Sequence, points: float, *, hint: str = "",
         print(f"{name}: {points:g} of {points:g} points")
         print(f"  {PASS} the order is right")
         return float(points)
-    in_place = sum(g == r for g, r in zip(given, right)) if same_length else 0
+    in_place_at = [same_length and given[i] == right[i] for i in range(len(right))]
+    in_place = sum(in_place_at)
     score = math.floor(points * in_place / len(right) * 100 + 1e-9) / 100
     feedback = f"{in_place} of {len(right)} positions are right." + (f" {hint}" if hint else "")
-    _emit([Unit(f"position {i + 1}", ok, "" if ok else feedback)
-           for i, ok in enumerate(same_length and g == r for g, r in zip(given + [None] * len(right), right))])
+    _emit([Unit(f"position {i + 1}", ok, "" if ok else feedback) for i, ok in enumerate(in_place_at)])
     print(f"{name}: {score:g} of {points:g} points")
     print(f"  {FAIL} {feedback}")
     return score

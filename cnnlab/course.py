@@ -53,6 +53,11 @@ class Course:
     def videos(self) -> dict:
         return dict(self.data.get("videos", {}))
 
+    def video_link(self, video_id: str) -> str:
+        """A video of course.yml as a Markdown link: '[by: title](url)'."""
+        v = self.videos[video_id]
+        return f"[{v['by']}: {v['title']}]({v['url']})"
+
     def source_notebook(self, assignment_id: str, notebook: str) -> Path:
         return self.root / "source" / assignment_id / f"{notebook}.ipynb"
 

@@ -23,7 +23,6 @@ def _points(course: Course) -> dict[tuple[str, str], float]:
 
 def render(course: Course) -> str:
     points = _points(course)
-    videos = course.videos
     lines = ["| Assignment | Guiding questions it assesses (auto-graded points) | Videos |", "|---|---|---|"]
     for a in course.assignments:
         questions = []
@@ -32,10 +31,7 @@ def render(course: Course) -> str:
             if ids:
                 pts = sum(points.get((a.id, gid), 0) for gid in ids)
                 questions.append(f"{q['text']} ({pts:g})")
-        links = []
-        for vid in a.videos:
-            v = videos[vid]
-            links.append(f"[{v['by']}: {v['title']}]({v['url']})")
+        links = [course.video_link(vid) for vid in a.videos]
         total = sum(p for (aid, _), p in points.items() if aid == a.id)
         lines.append(f"| `{a.id}` {a.title} ({total:g} points) | " + "<br>".join(questions) + " | "
                      + "<br>".join(links) + " |")

@@ -63,7 +63,7 @@ class FeedbackSummary(NbGraderPreprocessor):
 
         import nbformat
 
-        from .checks import FAIL
+        from .grading.results import failure_lines
 
         rows, total, possible = [], 0.0, 0.0
         review = _video_index(self.config, resources) if self.videos else {}
@@ -73,13 +73,8 @@ class FeedbackSummary(NbGraderPreprocessor):
                 continue
             score, points = float(meta.get("score") or 0.0), float(meta["points"])
             total, possible = total + score, possible + points
-            hints = []
-            for output in cell.get("outputs", []):
-                if output.get("output_type") == "stream" and output.get("name") == "stdout":
-                    hints += [ln.strip()[len(FAIL):].strip() for ln in output.get("text", "").splitlines()
-                              if ln.strip().startswith(FAIL)]
-                elif output.get("output_type") == "error":
-                    hints.append(f"{output.get('ename', 'Error')}: {output.get('evalue', '')}".strip())
+            hints = failure_lines(cell) + [f"{o.get('ename', 'Error')}: {o.get('evalue', '')}".strip()
+                                           for o in cell.get("outputs", []) if o.get("output_type") == "error"]
             item = meta["grade_id"].rsplit("_", 1)[0]
             if score >= points - 1e-9:
                 what = "✓ full marks"
@@ -118,9 +113,8 @@ def _video_index(config, resources) -> dict[str, list[str]]:
     for q in course.questions:
         for gid in (q.get("assessed_by") or {}).get(assignment, []):
             for vid, mark in (q.get("videos") or {}).items():
-                v = videos.get(vid)
-                if v:
-                    link = f"[{v['by']}: {v['title']}]({v['url']}) {mark}"
+                if vid in videos:
+                    link = f"{course.video_link(vid)} {mark}"
                     if link not in out.setdefault(gid, []):
                         out[gid].append(link)
     return out

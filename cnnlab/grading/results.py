@@ -29,8 +29,9 @@ def _text(output) -> str:
     return "".join(text) if isinstance(text, list) else text
 
 
-def _failure_lines(cell) -> list[str]:
-    """The checking helper's ✗ lines (hints written for students)."""
+def failure_lines(cell) -> list[str]:
+    """The checking helper's ✗ lines of a graded cell, without the ✗ (hints written
+    for students): what the grade JSON, the feedback summary and the class report show."""
     lines = []
     for output in cell.get("outputs", []):
         if output.get("output_type") == "stream" and output.get("name") == "stdout":
@@ -45,7 +46,7 @@ def cell_status(cell, score: float, max_score: float) -> tuple[str, str]:
     verified = cell.get("metadata", {}).get("cnnlab", {})
     if verified.get("verified"):  # the verifier wrote this cell's report (verify.py)
         status = verified.get("status", "failed")
-        message = "; ".join(line.rstrip(".") for line in _failure_lines(cell))
+        message = "; ".join(line.rstrip(".") for line in failure_lines(cell))
         return status, "" if status == "passed" else message or "not all checks passed"
     # nbgrader interrupts a cell that runs out of time: KeyboardInterrupt, then CellTimeoutError
     if any(o.get("output_type") == "error" and o.get("ename") in TIMEOUT_NAMES for o in cell.get("outputs", [])):
@@ -61,7 +62,7 @@ def cell_status(cell, score: float, max_score: float) -> tuple[str, str]:
             return "failed", "wrote to stderr: " + (first[0] if first else "")
     if score >= max_score:
         return "passed", ""
-    return "failed", "; ".join(line.rstrip(".") for line in _failure_lines(cell)) or "not all checks passed"
+    return "failed", "; ".join(line.rstrip(".") for line in failure_lines(cell)) or "not all checks passed"
 
 
 def notebook_results(autograded_nb, grades: dict[str, tuple[float, float]]) -> list[TestResult]:

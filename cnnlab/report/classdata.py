@@ -21,9 +21,9 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
-from ..checks import FAIL
 from ..course import Course
 from ..grading.replay import hidden_items
+from ..grading.results import failure_lines
 from ..simulate import item_of
 from ..workspace import course_api
 
@@ -140,20 +140,12 @@ NOT_TRIED = "\0not attempted"
 def _failures(cell, labels: dict[str, str]) -> list[tuple[str, str]]:
     """(case label, hint) for each ✗ line of a verified test cell."""
     found = []
-    for output in cell.get("outputs", []):
-        if output.get("output_type") != "stream" or output.get("name") != "stdout":
+    for line in failure_lines(cell):
+        if any(mark in line for mark in NOT_ATTEMPTED):
+            found.append((NOT_TRIED, ""))
             continue
-        text = output.get("text", "")
-        for line in ("".join(text) if isinstance(text, list) else text).splitlines():
-            line = line.strip()
-            if not line.startswith(FAIL):
-                continue
-            line = line[len(FAIL):].strip()
-            if any(mark in line for mark in NOT_ATTEMPTED):
-                found.append((NOT_TRIED, ""))
-                continue
-            label = next((lb for lb in labels if lb and line.startswith(lb + ":")), "")
-            found.append((label, labels.get(label, "") or line))
+        label = next((lb for lb in labels if lb and line.startswith(lb + ":")), "")
+        found.append((label, labels.get(label, "") or line))
     return found
 
 
