@@ -14,7 +14,10 @@ c.CourseDirectory.course_id = "learn-cnns"
 c.CourseDirectory.root = HERE
 # `nbgrader generate_solution` writes the instructor's answers (without hidden tests) here.
 c.CourseDirectory.solution_directory = "solutions"
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
+# The gradebook: the SQLite file beside this one, unless CNNLAB_DB names another database,
+# e.g. a PostgreSQL one shared by several TAs: CNNLAB_DB=postgresql://ta@db.example.edu/learn_cnns
+# (`cnnlab --db URL` does the same for one command; plain nbgrader commands read CNNLAB_DB too).
+c.CourseDirectory.db_url = os.environ.get("CNNLAB_DB") or "sqlite:///" + os.path.join(HERE, "gradebook.db")
 # cnnlab's marker in autograded/<student>/<A>/ (fingerprint, repairs, verifier flags) is for
 # TAs: generate_feedback copies every other file of that folder to the student's feedback.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".cnnlab.json"]

@@ -32,6 +32,9 @@ class Assignment:
 class Course:
     root: Path
     data: dict
+    #: A gradebook other than nbgrader_config.py's (`cnnlab --db URL`), e.g. a shared
+    #: PostgreSQL database; every command and nbgrader itself then use it.
+    db_url: str | None = None
 
     @property
     def assignments(self) -> list[Assignment]:
@@ -65,6 +68,8 @@ class Course:
         return nbformat.read(self.source_notebook(assignment_id, notebook), as_version=4)
 
     def nbgrader_config(self, **overrides) -> Config:
+        if self.db_url and "db_url" not in overrides:
+            overrides["db_url"] = self.db_url
         return load_nbgrader_config(self.root, **overrides)
 
 
@@ -77,11 +82,11 @@ def find_root(start: str | os.PathLike | None = None) -> Path:
     raise CourseError(f"no course folder (course.yml + nbgrader_config.py) at or above {here}")
 
 
-def load_course(root: str | os.PathLike | None = None) -> Course:
+def load_course(root: str | os.PathLike | None = None, db_url: str | None = None) -> Course:
     root = find_root(root)
     with open(root / "course.yml", encoding="utf-8") as f:
         data = yaml.safe_load(f)
-    return Course(root=root, data=data)
+    return Course(root=root, data=data, db_url=db_url or None)
 
 
 def load_nbgrader_config(folder: str | os.PathLike, **overrides) -> Config:
