@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test build check clean help sandbox
+.PHONY: demo test build check clean help sandbox servers
 
 help:
 	@echo "make demo   grade a simulated class end to end (build, autograde, feedback, export)"
@@ -29,6 +29,13 @@ sandbox:
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq bubblewrap >/dev/null; fi; }
 	@command -v bwrap >/dev/null 2>&1 || { echo "could not install bubblewrap; see README (Sandbox)"; exit 1; }
 
+# The scale tests start a real PostgreSQL server (initdb, pg_ctl) on loopback; install it when missing.
+servers:
+	@command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "PostgreSQL's server is missing: installing it with apt-get"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq postgresql >/dev/null; fi; }
+
 # nbgrader runs `alembic` from PATH when it creates a gradebook: put the venv first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
@@ -36,7 +43,7 @@ demo: $(STAMP) sandbox
 	$(BIN)/cnnlab demo
 
 # Two workers (the machine's cores); each grades whole simulated classes (see conftest.py).
-test: $(STAMP) sandbox
+test: $(STAMP) sandbox servers
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 build: $(STAMP)

@@ -16,12 +16,31 @@ from pathlib import Path
 import click
 
 from .course import CourseError, load_course
+from sqlalchemy.exc import SQLAlchemyError
+
 from .grading.sandbox import SandboxUnavailable
+from .grading.workers import ClusterLost
 from .lms.base import LmsError
 
 
 def _course(ctx: click.Context):
-    return load_course(ctx.obj["course_dir"])
+    return load_course(ctx.obj["course_dir"], db_url=ctx.obj.get("db_url"))
+
+
+DB_HELP = ("The gradebook's database URL, e.g. postgresql://ta@db.example.edu/learn_cnns "
+           "(default: nbgrader_config.py's db_url, the SQLite file gradebook.db; env: CNNLAB_DB).")
+
+
+def _remember_db(ctx: click.Context, param, value):
+    if value:
+        ctx.find_root().obj["db_url"] = value
+    return value
+
+
+def gradebook_option(command):
+    """`--db URL` on a command that reads or writes the gradebook."""
+    return click.option("--db", "db_url", default=None, metavar="URL", expose_value=False, is_eager=True,
+                        callback=_remember_db, help=DB_HELP)(command)
 
 
 def _fail(message: str) -> None:
@@ -32,11 +51,12 @@ def _fail(message: str) -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--course", "course_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Course folder (default: the one holding the current folder).")
+@click.option("--db", "db_url", default=None, metavar="URL", help=DB_HELP)
 @click.version_option(package_name="cnnlab")
 @click.pass_context
-def cli(ctx: click.Context, course_dir: Path | None) -> None:
+def cli(ctx: click.Context, course_dir: Path | None, db_url: str | None) -> None:
     """Learn CNNs: build, grade and export the auto-graded course."""
-    ctx.obj = {"course_dir": course_dir}
+    ctx.obj = {"course_dir": course_dir, "db_url": db_url}
 
 
 @cli.command()
@@ -205,21 +225,27 @@ def grade(ctx, notebook, assignment, as_json, unsafe):
 @click.option("--workers", type=click.IntRange(1, 256), default=None,
               help="Submissions graded at once (default: the machine's cores).")
 @click.option("--force", is_flag=True, help="Regrade submissions that are already graded and unchanged.")
+@click.option("--scheduler", default="", metavar="tcp://HOST:PORT",
+              help="Run the notebooks on this Dask scheduler's workers (`dask scheduler`, `dask worker`); "
+                   "everything else stays here. --workers then counts submissions in flight "
+                   "(default: twice the cluster's threads).")
+@gradebook_option
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--unsafe-no-sandbox", "unsafe", is_flag=True, help=UNSAFE_HELP)
 @click.pass_context
-def autograde(ctx, assignment, students, workers, force, as_json, unsafe):
+def autograde(ctx, assignment, students, workers, force, scheduler, as_json, unsafe):
     """Grade every submission in submitted/*/ASSIGNMENT into autograded/ and the gradebook.
 
-    Student code runs sandboxed (bubblewrap), several submissions at once; a
-    broken submission is graded for what it is and never stops the class. A
-    rerun grades only what is new or changed (--force: everything).
+    Student code runs sandboxed (bubblewrap), several submissions at once, on
+    this machine or on a Dask cluster (--scheduler); a broken submission is
+    graded for what it is and never stops the class. A rerun grades only what
+    is new or changed (--force: everything).
     """
     from .grading import autograde as run
 
     _warn_unsafe(unsafe)
     summary = run(_course(ctx), assignment, list(students) or None, force=force, workers=workers,
-                  sandbox=not unsafe, progress=not as_json)
+                  sandbox=not unsafe, progress=not as_json, scheduler=scheduler)
     if as_json:
         click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
     else:
@@ -244,6 +270,7 @@ def autograde(ctx, assignment, students, workers, force, as_json, unsafe):
                    f"({c['verifier_disagreed']} where the notebook's own checks disagreed with the verifier), "
                    f"{c['not_graded']} not graded, {c['skipped']} unchanged (skipped; --force regrades) "
                    f"in {summary.seconds:.1f} s with {summary.workers} worker(s)"
+                   f"{f' on {summary.scheduler}' if summary.scheduler else ''}"
                    f"{'' if summary.sandboxed else ', UNSANDBOXED'}")
         click.echo(f"log: {summary.log}")
     if summary.failed:
@@ -254,6 +281,7 @@ def autograde(ctx, assignment, students, workers, force, as_json, unsafe):
 @click.argument("assignment")
 @click.option("--student", "students", multiple=True, help="Only this student (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@gradebook_option
 @click.pass_context
 def feedback(ctx, assignment, students, as_json):
     """Write feedback/<student>/ASSIGNMENT/*.html: each exercise's score and the hint of every
@@ -279,6 +307,7 @@ def feedback(ctx, assignment, students, as_json):
 @click.option("--to", "dest", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The HTML file (default: reports/ASSIGNMENT.html); its PNGs go beside it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report's data as JSON.")
+@gradebook_option
 @click.pass_context
 def report(ctx, assignment, dest, as_json):
     """The class report of ASSIGNMENT: one self-contained HTML page (score distribution, pass rate
@@ -320,6 +349,7 @@ LMS_CHOICE = click.Choice(["canvas", "moodle", "blackboard", "brightspace"])
 @click.option("--missing", type=click.Choice(["zero", "blank"]), default=None,
               help="Score of a student who submitted nothing (default: course.yml lms.missing, else zero).")
 @click.option("--items", is_flag=True, help="csv only: add a column per graded item.")
+@gradebook_option
 @click.pass_context
 def export(ctx, fmt, dest, assignments, missing, items):
     """Export grades: an LMS's grade import file, or a quoted, formula-safe UTF-8 CSV."""
@@ -358,6 +388,7 @@ def roster():
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--lms", required=True, type=LMS_CHOICE, help="The LMS that produced the file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the created, updated, unchanged and conflicting students as JSON.")
+@gradebook_option
 @click.pass_context
 def roster_import(ctx, file, lms, as_json):
     """Create or update nbgrader students from an LMS roster or gradebook export."""
@@ -384,6 +415,7 @@ def roster_import(ctx, file, lms, as_json):
 @click.argument("archive", type=click.Path(exists=True, path_type=Path))
 @click.option("--lms", required=True, type=LMS_CHOICE, help="The LMS the archive was downloaded from.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was collected and what was not as JSON.")
+@gradebook_option
 @click.pass_context
 def collect(ctx, assignment, archive, lms, as_json):
     """Put an LMS's submissions download into submitted/<student>/ASSIGNMENT/ (nbgrader zip_collect)."""
@@ -432,6 +464,11 @@ def main(argv: list[str] | None = None) -> None:
         _fail(str(exc))
     except SandboxUnavailable as exc:
         _fail(f"{exc}. Student code is not run without isolation; pass --unsafe-no-sandbox to do it anyway.")
+    except ClusterLost as exc:
+        _fail(str(exc))
+    except SQLAlchemyError as exc:  # the gradebook's server went away or refused us
+        first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["no reason given"])[0]
+        _fail(f"the gradebook could not be used: {type(exc).__name__}: {first[:300]}")
     except KeyboardInterrupt:
         _fail("interrupted")
     except SystemExit:

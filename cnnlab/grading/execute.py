@@ -9,7 +9,8 @@ a cap on each cell's output and kernel death turned into error outputs on
 every cell that did not finish, so no test passes by not running.
 
 `execute_notebook(nb_json, files, settings)` takes and returns JSON-able data
-only, so it can run on any worker (a local thread now, a Dask worker later).
+only, so it can run on any worker: a thread of this process, or a Dask worker
+(workers.py).
 `SandboxedExecute` is the nbgrader preprocessor that puts it in place of
 nbgrader's Execute; it lays the returned *outputs* (never sources or
 metadata) onto the trusted, sanitized notebook.
@@ -22,6 +23,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -133,30 +135,38 @@ class Coordinator:
     def __init__(self):
         self._lock = threading.Lock()
         self._local = threading.local()
+        #: seconds the lock has been held: the coordinator's own work, which no
+        #: number of workers shares (it bounds what a cluster can add, see README)
+        self.busy = 0.0
+
+    def _take(self) -> None:
+        self._lock.acquire()
+        self._local.holding, self._local.since = True, time.monotonic()
+
+    def _give(self) -> None:
+        self.busy += time.monotonic() - self._local.since
+        self._local.holding = False
+        self._lock.release()
 
     @contextmanager
     def trusted(self):
-        self._lock.acquire()
-        self._local.holding = True
+        self._take()
         try:
             yield
         finally:
-            self._local.holding = False
-            self._lock.release()
+            self._give()
 
     @contextmanager
     def untrusted_wait(self):
         """Let other submissions' trusted steps run while this thread waits on a sandbox."""
         holding = getattr(self._local, "holding", False)
         if holding:
-            self._local.holding = False
-            self._lock.release()
+            self._give()
         try:
             yield
         finally:
             if holding:
-                self._lock.acquire()
-                self._local.holding = True
+                self._take()
 
 
 COORDINATOR = Coordinator()
@@ -340,9 +350,12 @@ class SandboxedExecute(NbGraderPreprocessor):
     sandbox = Bool(True, help="Isolate student code with bubblewrap (False only with --unsafe-no-sandbox).").tag(config=True)
     course_root = Unicode("", help="The course folder whose source/ holds the answer key; "
                                    "empty: no probes (nothing is verified).").tag(config=True)
+    scheduler = Unicode("", help="Address of a Dask scheduler (tcp://host:port) whose workers run the "
+                                 "notebooks; empty: this process runs them.").tag(config=True)
 
     def preprocess(self, nb, resources):
         from .verify import load_key
+        from .workers import encode_job, runner
 
         settings = {"timeout": self.timeout, "max_cell_output": self.max_cell_output, "sandbox": self.sandbox}
         files = course_files(Path(resources.get("metadata", {}).get("path") or "."))
@@ -351,8 +364,10 @@ class SandboxedExecute(NbGraderPreprocessor):
             info = resources["nbgrader"]
             key = load_key(self.course_root, info["assignment"], info["notebook"], info["db_url"])
         steps = plan_steps(nb, {gid: k.item for gid, k in key.items.items()} if key else {})
-        with COORDINATOR.untrusted_wait():
-            result = execute_notebook(nbformat.writes(nb), files, settings, [asdict(s) for s in steps])
+        job = encode_job(nbformat.writes(nb), files, settings, [asdict(s) for s in steps])
+        label = "-".join(str(resources.get("nbgrader", {}).get(k, "")) for k in ("student", "notebook"))
+        with COORDINATOR.untrusted_wait():  # here, or on a Dask worker (workers.py)
+            result = runner(self.scheduler).execute(job, label)
         lay_outputs(nb, result["notebook"], f"the notebook could not be run ({result['status']})")
         if key is not None:
             resources["cnnlab"] = {"key": key, "probes": result["probes"], "runs": result["runs"]}

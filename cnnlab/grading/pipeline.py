@@ -9,10 +9,14 @@ For each submission, in a worker thread:
     publish (trusted)         .cnnlab/staging/<s>/A → autograded/<s>/A in one rename
 
 Every trusted step holds the coordinator lock, so the gradebook has one
-writer at a time; only sandboxed execution overlaps. A submission is done
-when its autograded folder holds `.cnnlab.json` with the fingerprint of what
-was handed in: a killed run leaves no such folder (staging is thrown away),
-and the rerun grades what is missing or changed.
+writer at a time in this process; only sandboxed execution overlaps, in this
+process or on a Dask cluster's workers (`--scheduler`, workers.py). Across
+processes (several TAs, on a shared PostgreSQL gradebook), a submission is
+graded under a lock of its own (gradebook.exclusive), and whoever gets it
+second finds it done and skips it. A submission is done when its autograded
+folder holds `.cnnlab.json` with the fingerprint of what was handed in: a
+killed run leaves no such folder (staging is thrown away), and the rerun
+grades what is missing or changed.
 """
 from __future__ import annotations
 
@@ -36,6 +40,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Igno
 from nbgrader.utils import capture_log
 from tqdm import tqdm
 
+from .. import gradebook
 from ..course import Course, CourseError, select_students
 from ..nbtools import grade_id
 from .execute import COORDINATOR, SandboxedExecute
@@ -43,6 +48,7 @@ from .intake import Intake, fingerprint, take_in
 from .results import TIMEOUT_NAMES
 from .sandbox import check_available
 from .verify import CHECKED, AnswerKeyError, VerifyScores, load_key
+from .workers import ClusterLost, DaskRunner, forget, runner
 
 WORK = ".cnnlab"
 MARKER = ".cnnlab.json"
@@ -74,7 +80,9 @@ class AutogradeSummary:
     registered: bool = False
     sandboxed: bool = True
     workers: int = 1
+    scheduler: str = ""          # the Dask scheduler the notebooks ran on ('' = this machine)
     seconds: float = 0.0
+    coordinator_seconds: float = 0.0   # of them, the trusted steps' (one at a time, whatever the workers)
     results: list[SubmissionResult] = field(default_factory=list)
     log: str = ""
 
@@ -99,7 +107,8 @@ class AutogradeSummary:
 
     def as_dict(self) -> dict:
         return {"assignment": self.assignment, "registered": self.registered, "sandboxed": self.sandboxed,
-                "workers": self.workers, "seconds": round(self.seconds, 2), "counts": self.counts(),
+                "workers": self.workers, "scheduler": self.scheduler, "seconds": round(self.seconds, 2),
+                "coordinator_seconds": round(self.coordinator_seconds, 2), "counts": self.counts(),
                 "log": self.log, "results": [asdict(r) for r in self.results]}
 
 
@@ -161,10 +170,11 @@ class ThreadSafeAutograde(Autograde):
 class ClassGrader:
     """Grades the submissions of one assignment of one course."""
 
-    def __init__(self, course: Course, assignment_id: str, sandbox: bool = True):
+    def __init__(self, course: Course, assignment_id: str, sandbox: bool = True, scheduler: str = ""):
         self.course = course
         self.assignment = course.assignment(assignment_id)
         self.sandbox = sandbox
+        self.scheduler = scheduler  # '' runs notebooks here; else a Dask scheduler's address
         self.root = course.root
         base = course.nbgrader_config()
         self.course_id = base.CourseDirectory.get("course_id", "")
@@ -187,6 +197,7 @@ class ClassGrader:
         cfg.SandboxedExecute.timeout = self.timeout
         cfg.SandboxedExecute.course_root = str(self.root)
         cfg.SandboxedExecute.sandbox = self.sandbox
+        cfg.SandboxedExecute.scheduler = self.scheduler
         cfg.Application.log_level = "WARNING"
         return cfg
 
@@ -231,7 +242,20 @@ class ClassGrader:
                     grade.needs_manual_grade = False
             gb.db.commit()
 
-    def grade(self, student: str) -> SubmissionResult:
+    def lock(self, name: str):
+        """A lock of this course's gradebook, shared with every other process using it."""
+        return gradebook.exclusive(self.db_url, f"{self.course_id}:{self.assignment.id}:{name}",
+                                   gradebook.locks_folder(self.root))
+
+    def grade(self, student: str, unless_done: bool = False) -> SubmissionResult:
+        """Grade one submission; with `unless_done`, skip it when another run
+        (another TA, a previous run) finished it meanwhile."""
+        with self.lock(f"student:{student}"):  # outside the coordinator lock: waiting on another TA stalls no one here
+            if unless_done and self.is_done(student):
+                return SubmissionResult(student, "skipped")
+            return self._grade(student)
+
+    def _grade(self, student: str) -> SubmissionResult:
         started = time.monotonic()
         a = self.assignment.id
         with COORDINATOR.trusted():
@@ -258,6 +282,8 @@ class ClassGrader:
                 CHECKED.pop((student, a), None)
                 outcome = capture_log(app)  # releases the lock while the sandbox runs
                 checked = CHECKED.pop((student, a), [])
+                if getattr(runner(self.scheduler), "lost", ""):  # nbgrader logged it; the run must stop
+                    raise ClusterLost(runner(self.scheduler).lost)
                 result.flags = [f"{c.notebook}: {flag}" for c in checked for flag in c.flags]
                 evidence = {f"{c.notebook}/{gid}": d for c in checked for gid, d in c.disagreements.items()}
                 if not outcome.get("success"):
@@ -302,24 +328,41 @@ def _registered_completely(gb, assignment_id: str, release: dict) -> bool:
 def _register_if_missing(grader: "ClassGrader") -> bool:
     from ..workspace import Workspace
 
-    with Gradebook(grader.db_url, grader.course_id) as gb:
-        if _registered_completely(gb, grader.assignment.id, grader.release):
-            return False
-    with Workspace(grader.course, db_url=grader.db_url) as ws:  # a throwaway folder: release/ untouched
-        ws.generate_assignment(grader.assignment.id)
+    with grader.lock("register"):  # two TAs starting at once register it once
+        with Gradebook(grader.db_url, grader.course_id) as gb:
+            if _registered_completely(gb, grader.assignment.id, grader.release):
+                return False
+        with Workspace(grader.course, db_url=grader.db_url) as ws:  # a throwaway folder: release/ untouched
+            ws.generate_assignment(grader.assignment.id)
     return True
 
 
 def autograde(course: Course, assignment_id: str, students: list[str] | None = None, force: bool = False,
-              workers: int | None = None, sandbox: bool = True, progress: bool = True) -> AutogradeSummary:
+              workers: int | None = None, sandbox: bool = True, progress: bool = True,
+              scheduler: str = "") -> AutogradeSummary:
+    """Grade a class. `scheduler`: a Dask scheduler's address whose workers run the
+    notebooks (workers: submissions in flight, default twice the cluster's threads)."""
     from ..workspace import ensure_venv_on_path
 
     ensure_venv_on_path()
-    if sandbox:
+    grader = ClassGrader(course, assignment_id, sandbox=sandbox, scheduler=scheduler)
+    gradebook.reachable(grader.db_url)
+    try:
+        return _autograde(course, grader, students, force, workers, progress)
+    finally:
+        forget(scheduler)
+
+
+def _autograde(course: Course, grader: ClassGrader, students: list[str] | None, force: bool,
+               workers: int | None, progress: bool) -> AutogradeSummary:
+    assignment_id, sandbox = grader.assignment.id, grader.sandbox
+    where = runner(grader.scheduler)
+    if isinstance(where, DaskRunner):  # the workers run student code: each must sandbox
+        workers = workers or max(2, 2 * where.slots(require_sandbox=sandbox))
+    elif sandbox:
         check_available()
     workers = max(1, workers or os.cpu_count() or 1)
-    grader = ClassGrader(course, assignment_id, sandbox=sandbox)
-    summary = AutogradeSummary(assignment_id, sandboxed=sandbox, workers=workers)
+    summary = AutogradeSummary(assignment_id, sandboxed=sandbox, workers=workers, scheduler=grader.scheduler)
     started = time.monotonic()
     summary.registered = _register_if_missing(grader)
     grader.check_answer_keys()
@@ -336,27 +379,47 @@ def autograde(course: Course, assignment_id: str, students: list[str] | None = N
     log_path = log_dir / f"autograde-{assignment_id}.jsonl"
     summary.log = str(log_path)
     cwd = os.getcwd()  # nbgrader converters chdir to the course root and back, per thread
+    busy = COORDINATOR.busy
     try:
-        _grade_all(grader, todo, workers, summary, log_path, assignment_id, progress)
+        lost = _grade_all(grader, todo, workers, summary, log_path, assignment_id, progress, force)
     finally:
         os.chdir(cwd)
     summary.results.sort(key=lambda r: r.student)
     summary.seconds = time.monotonic() - started
+    summary.coordinator_seconds = COORDINATOR.busy - busy
+    todo_set = set(todo)
+    ran = [r for r in summary.results if r.student in todo_set]
+    done = sum(r.status in ("graded", "broken") for r in ran)
     with open(log_path, "a", encoding="utf-8") as log:  # the run as a whole, for the class report's times
         log.write(json.dumps({"event": "run", "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
                               "assignment": assignment_id, "seconds": round(summary.seconds, 2),
-                              "workers": workers, "graded": len(todo), "sandboxed": sandbox}) + "\n")
+                              "workers": workers, "graded": done, "sandboxed": sandbox,
+                              "scheduler": grader.scheduler, **({"stopped": lost} if lost else {})}) + "\n")
+    if lost:  # what was scored is kept; the rerun skips it (is_done) and grades the rest
+        rest = len(todo) - sum(r.ok for r in ran)
+        raise ClusterLost(f"{lost}: {done} submission(s) graded in this run are kept, {rest} are not graded yet; "
+                          "run the same command again to grade them")
     return summary
 
 
 def _grade_all(grader: ClassGrader, todo: list[str], workers: int, summary: AutogradeSummary,
-               log_path: Path, assignment_id: str, progress: bool) -> None:
+               log_path: Path, assignment_id: str, progress: bool, force: bool) -> str:
+    """Grade `todo`; returns why the run stopped early ('' when it did not)."""
+    lost = ""
     with open(log_path, "a", encoding="utf-8") as log, ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(grader.grade, s): s for s in todo}
+        futures = {pool.submit(grader.grade, s, not force): s for s in todo}
         bar = tqdm(total=len(todo), desc=f"autograde {assignment_id}", unit="submission", disable=not progress)
         for future in as_completed(futures):
+            if future.cancelled():
+                continue
             try:
                 result = future.result()
+            except ClusterLost as exc:  # the cluster is gone: nothing more can be graded now
+                if not lost:
+                    lost = str(exc)
+                    for waiting in futures:
+                        waiting.cancel()  # those not started yet; the running ones end on their own
+                continue
             except Exception as exc:  # a bug of ours: this submission only
                 result = SubmissionResult(futures[future], "error", reason=f"{type(exc).__name__}: {exc}"[:300])
             summary.results.append(result)
@@ -365,3 +428,4 @@ def _grade_all(grader: ClassGrader, todo: list[str], workers: int, summary: Auto
             log.flush()
             bar.update(1)
         bar.close()
+    return lost

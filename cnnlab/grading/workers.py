@@ -1,0 +1,199 @@
+"""Where the sandboxed execute step runs: in this process, or on a Dask cluster.
+
+Everything trusted (intake, nbgrader's sanitize, verify, score, every gradebook
+write, publishing autograded/) stays with the coordinator, the `cnnlab
+autograde` process. Only `execute.execute_notebook` travels, and it travels as
+plain data both ways: a JSON string in (the sanitized notebook, the course files
+it reads, the plan) and a JSON string out (outputs and probe reports). A worker
+needs the `cnnlab` package and bubblewrap, nothing of the course folder; the
+coordinator never unpickles anything a worker or a student made.
+
+`LocalRunner` calls the same function in the calling thread, so a class graded
+on a cluster gets exactly the grades of a local run.
+
+Faults on a cluster:
+- a worker dies mid-run (SIGKILL, OOM, a lost machine): the scheduler runs its
+  submissions again on another worker (execution has no side effect the
+  coordinator keeps, so running again is safe); a submission that takes down
+  `distributed.scheduler.allowed-failures` + 1 workers is "not graded" alone;
+- the scheduler goes away, or no worker is left for `idle_timeout` seconds:
+  `ClusterLost`; the run stops, what was scored is kept, and a rerun resumes.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import uuid
+from concurrent.futures import CancelledError
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from .execute import execute_notebook
+
+
+class ClusterLost(RuntimeError):
+    """The Dask cluster can no longer grade: said in one line, and the run stops."""
+
+
+class WorkersDiedError(RuntimeError):
+    """The workers running one submission kept dying: that submission is not graded."""
+
+
+def encode_job(nb_json: str, files: dict[str, bytes], settings: dict, steps: list[dict]) -> str:
+    return json.dumps({"notebook": nb_json, "settings": settings, "steps": steps,
+                       "files": {name: base64.b64encode(data).decode() for name, data in files.items()}})
+
+
+def run_job(job: str) -> str:
+    """The execute step on a worker: JSON in, JSON out."""
+    data = json.loads(job)
+    files = {name: base64.b64decode(text) for name, text in data["files"].items()}
+    return json.dumps(execute_notebook(data["notebook"], files, data["settings"], data["steps"]))
+
+
+def decode_result(text) -> dict:
+    """What came back, checked for the shape execute_notebook returns."""
+    result = json.loads(text) if isinstance(text, str) else None
+    if (not isinstance(result, dict) or not isinstance(result.get("notebook"), str)
+            or not isinstance(result.get("probes"), dict) or not isinstance(result.get("status"), str)):
+        raise ValueError("a worker sent back something that is not an execute result")
+    return result
+
+
+def worker_check() -> str:
+    """Run on every worker before grading: '' when it can sandbox, else why not."""
+    from .sandbox import SandboxUnavailable, check_available
+
+    try:
+        check_available()
+    except SandboxUnavailable as exc:
+        return str(exc)
+    except Exception as exc:  # noqa: BLE001 - anything that stops this worker from grading
+        return f"{type(exc).__name__}: {exc}"
+    return ""
+
+
+class LocalRunner:
+    """The execute step in the calling thread (one of the coordinator's pool)."""
+
+    address = ""
+
+    def execute(self, job: str, label: str) -> dict:
+        return decode_result(run_job(job))
+
+    def close(self) -> None:
+        pass
+
+
+class DaskRunner:
+    """The execute step on a Dask distributed cluster (`dask scheduler`, `dask worker`)."""
+
+    def __init__(self, address: str, idle_timeout: float = 120):
+        import logging
+
+        from distributed import Client
+
+        # what went wrong is said once, by the CLI, not by the client's reconnect tracebacks
+        # (dask's logging config gives its loggers levels of their own, so each is quieted)
+        for name in [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "distributed"]:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        self.address = address
+        self.idle_timeout = idle_timeout
+        self.lost = ""  # why the cluster cannot grade any more ('' while it can)
+        self._seen = (0.0, True)  # (when, whether the scheduler had workers): one question per 2 s
+        self._seen_lock = threading.Lock()
+        try:
+            # connect timeout: dask's own setting, distributed.comm.timeouts.connect
+            self.client = Client(address, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ClusterLost(f"cannot reach the Dask scheduler at {address}: {_first_line(exc)}") from None
+
+    def _workers(self) -> dict:
+        try:
+            return self.client.scheduler_info(n_workers=-1)["workers"]
+        except Exception:
+            return {}
+
+    def _has_workers(self) -> bool:
+        """Whether any worker is connected, asked of the scheduler at most every 2 s
+        however many submissions are waiting."""
+        with self._seen_lock:
+            when, answer = self._seen
+            if time.monotonic() - when > 2:
+                answer = bool(self._workers())
+                self._seen = (time.monotonic(), answer)
+            return answer
+
+    def slots(self, require_sandbox: bool = True) -> int:
+        """Threads across the cluster's workers, after checking each can sandbox."""
+        deadline = time.monotonic() + self.idle_timeout
+        while not self._workers():
+            if time.monotonic() > deadline:
+                raise ClusterLost(f"the Dask scheduler at {self.address} has no workers "
+                                  f"(start some with `dask worker {self.address}`)")
+            time.sleep(0.5)
+        problems = {addr: why for addr, why in self.client.run(worker_check).items() if why and require_sandbox}
+        if problems:
+            addr, why = sorted(problems.items())[0]
+            raise ClusterLost(f"{len(problems)} Dask worker(s) cannot grade, e.g. {addr}: {why}")
+        return sum(w.get("nthreads", 1) for w in self._workers().values())
+
+    def execute(self, job: str, label: str) -> dict:
+        from distributed import KilledWorker
+
+        if self.lost:
+            raise ClusterLost(self.lost)
+        key = f"cnnlab-execute-{label}-{uuid.uuid4().hex[:8]}"
+        future = self.client.submit(run_job, job, key=key, pure=False)
+        idle_since = None
+        while True:
+            try:
+                return decode_result(future.result(timeout=2))
+            except FutureTimeout:
+                pass
+            except KilledWorker:
+                raise WorkersDiedError("the Dask workers running this submission died again and again") from None
+            except CancelledError:
+                self.lost = self.lost or f"the Dask scheduler at {self.address} went away"
+                raise ClusterLost(self.lost) from None
+            if self.client.status not in ("running", "newly-created"):
+                self.lost = self.lost or f"the Dask scheduler at {self.address} went away"
+                future.cancel()
+                raise ClusterLost(self.lost)
+            if self._has_workers():
+                idle_since = None
+            else:
+                idle_since = idle_since or time.monotonic()
+                if time.monotonic() - idle_since > self.idle_timeout:
+                    self.lost = self.lost or (f"no Dask worker has been connected to {self.address} "
+                                              f"for {self.idle_timeout:g} s")
+                    future.cancel()
+                    raise ClusterLost(self.lost)
+
+    def close(self) -> None:
+        try:
+            self.client.close(timeout=5)
+        except Exception:
+            pass
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+
+
+_RUNNERS: dict[str, object] = {"": LocalRunner()}
+
+
+def runner(address: str = ""):
+    """The runner for a scheduler address ('' = this process); one client per address."""
+    if address not in _RUNNERS:
+        _RUNNERS[address] = DaskRunner(address)
+    return _RUNNERS[address]
+
+
+def forget(address: str) -> None:
+    """Close and drop the client of `address` (the end of a run)."""
+    found = _RUNNERS.pop(address, None) if address else None
+    if found is not None:
+        found.close()
