@@ -1,0 +1,252 @@
+"""When a class outgrows one machine: the notebooks run on a Dask cluster, the
+gradebook lives in PostgreSQL. Real servers on loopback (servers.py): a
+PostgreSQL server made with initdb/pg_ctl and a `dask scheduler` with two
+`dask worker` processes.
+
+Every run here is compared with a local run of the same class on the embedded
+defaults (SQLite, local workers): the grades must be identical.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from cnnlab.nbtools import fill_answers, instructor_answers
+from cnnlab.simulate import load_catalogue
+
+from conftest import cnnlab_cmd, copy_course, run_env
+from servers import DaskCluster, Postgres, free_port
+
+pytestmark = pytest.mark.xdist_group("scale")
+
+A, NB = "04_dimensions", "dimensions"
+SLOW = "slowpoke"  # sleeps in an ungraded cell: a window to kill the worker running it
+
+
+def _write_class(course, root: Path) -> None:
+    """Six students: right, blank, right but slow, three catalogued mistakes."""
+    release = nbformat.read(root / "release" / A / f"{NB}.ipynb", as_version=4)
+    answers = instructor_answers(course.read_source(A, NB))
+    mistakes = load_catalogue(course, A)[0]
+    slow = fill_answers(release, answers)
+    slow.cells.insert(1, nbformat.v4.new_code_cell("import time\ntime.sleep(8)"))
+    students = {"ada": fill_answers(release, answers), "blank": release, SLOW: slow,
+                **{f"m{i}": fill_answers(release, {**answers, mistakes[i].cell_id: mistakes[i].code})
+                   for i in (0, 4, 9)}}
+    for sid, nb in students.items():
+        folder = root / "submitted" / sid / A
+        folder.mkdir(parents=True)
+        nbformat.write(nb, str(folder / f"{NB}.ipynb"))
+
+
+def _grades(db_url: str) -> dict:
+    with Gradebook(db_url, "learn-cnns") as gb:
+        return {s.student.id: {g.name: float(g.score) for nb in s.notebooks for g in nb.grades}
+                for s in gb.find_assignment(A).submissions}
+
+
+def _cnnlab(root: Path, *args: str, timeout: int = 300, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(cnnlab_cmd("--course", str(root), *args), capture_output=True, text=True,
+                          timeout=timeout, env=env or run_env())
+
+
+def _log(root: Path) -> list[dict]:
+    path = root / ".cnnlab" / "logs" / f"autograde-{A}.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def _graded_lines(root: Path) -> list[str]:
+    return [r["student"] for r in _log(root) if r.get("status") in ("graded", "broken")]
+
+
+def _new_class(course, root: Path):
+    copy = copy_course(course, root)
+    _write_class(course, root)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def pg():
+    with Postgres() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with DaskCluster(workers=2) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def local_grades(course, tmp_path_factory):
+    """The same class on the embedded defaults: SQLite, local workers."""
+    root = tmp_path_factory.mktemp("local") / "course"
+    _new_class(course, root)
+    done = _cnnlab(root, "autograde", A, "--json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    return _grades(f"sqlite:///{root / 'gradebook.db'}")
+
+
+def _sandboxes_in(folder: Path) -> list[int]:
+    """Processes whose working folder is under `folder` (a worker's sandboxed kernels)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.readlink(f"/proc/{pid}/cwd").startswith(str(folder)):
+                found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+def test_a_cluster_grades_like_a_local_run_when_a_worker_is_killed(course, pg, cluster, local_grades, tmp_path):
+    from distributed import Client
+
+    root = tmp_path / "course"
+    _new_class(course, root)
+    db = pg.create_database("killed_worker")
+    proc = subprocess.Popen(cnnlab_cmd("--course", str(root), "autograde", A, "--json", "--db", db,
+                                       "--scheduler", cluster.address),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=run_env())
+    killed = None
+    with Client(cluster.address, timeout=30) as client:
+        deadline = time.monotonic() + 180
+        while killed is None and time.monotonic() < deadline and proc.poll() is None:
+            names = {addr: w["name"] for addr, w in client.scheduler_info()["workers"].items()}
+            for addr, keys in client.processing().items():
+                if any(SLOW in str(k) for k in keys):
+                    killed = names[addr]
+            time.sleep(0.1)
+    assert killed, "the slow submission was never seen running on a worker"
+    job_root = cluster.tmp / killed / "jobs"
+    deadline = time.monotonic() + 20
+    while not _sandboxes_in(job_root) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1)  # well inside its 8 s sleep
+    assert _sandboxes_in(job_root), "the killed worker had no sandbox running"
+    cluster.kill_worker(killed)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err[-2000:]
+    summary = json.loads(out)
+    assert summary["scheduler"] == cluster.address
+    assert killed not in cluster.worker_names()
+    # retried on the other worker: every submission graded once, grades as a local run's
+    assert sorted(_graded_lines(root)) == sorted(local_grades)
+    assert _grades(db) == local_grades
+    assert {r["student"]: r["status"] for r in summary["results"]} == {s: "graded" for s in local_grades}
+    # the killed worker's sandbox died with it (bwrap --die-with-parent), nothing left running
+    deadline = time.monotonic() + 10
+    while _sandboxes_in(job_root) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _sandboxes_in(job_root)
+    for sid in local_grades:
+        assert (root / "autograded" / sid / A / f"{NB}.ipynb").is_file()
+
+    # the same gradebook, read by export and report
+    csv_path = tmp_path / "grades.csv"
+    done = _cnnlab(root, "export", "--db", db, "--to", str(csv_path))
+    assert done.returncode == 0, done.stderr
+    rows = csv_path.read_text().splitlines()
+    assert len(rows) == 1 + len(local_grades)
+    report = _cnnlab(root, "report", A, "--db", db, "--json")
+    assert report.returncode == 0, report.stderr
+    totals = json.loads(report.stdout)["totals"]
+    assert totals == {s: sum(g.values()) for s, g in local_grades.items()}
+    cluster.add_worker(killed)  # the next tests have two workers again
+    cluster.wait_for_workers(2)
+
+
+def test_the_scheduler_going_away_stops_the_run_and_a_rerun_resumes(course, pg, cluster, local_grades, tmp_path):
+    root = tmp_path / "course"
+    _new_class(course, root)
+    db = pg.create_database("scheduler_gone")
+    doomed = DaskCluster(workers=1).start()
+    try:
+        proc = subprocess.Popen(cnnlab_cmd("--course", str(root), "autograde", A, "--db", db,
+                                           "--scheduler", doomed.address, "--workers", "1"),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=run_env())
+        deadline = time.monotonic() + 180
+        while len(_graded_lines(root)) < 2 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        doomed.kill_scheduler()
+        out, err = proc.communicate(timeout=120)
+    finally:
+        doomed.stop()
+    lines = [ln for ln in err.splitlines() if ln.startswith("cnnlab")]
+    assert proc.returncode == 2, err[-2000:]
+    assert "Traceback" not in err
+    assert len(lines) == 1 and "went away" in lines[0] and "run the same command again" in lines[0], err[-1500:]
+    before = _graded_lines(root)
+    assert 2 <= len(before) < len(local_grades)
+    assert _log(root)[-1]["event"] == "run" and "went away" in _log(root)[-1]["stopped"]
+
+    # the rerun, on another cluster, grades only what was left
+    done = _cnnlab(root, "autograde", A, "--json", "--db", db, "--scheduler", cluster.address)
+    assert done.returncode == 0, done.stderr[-2000:]
+    statuses = {r["student"]: r["status"] for r in json.loads(done.stdout)["results"]}
+    assert sorted(s for s, st in statuses.items() if st == "skipped") == sorted(before)
+    assert sorted(_graded_lines(root)) == sorted(local_grades)  # each exactly once over both runs
+    assert _grades(db) == local_grades
+
+
+def test_two_tas_grading_one_class_at_once_share_the_postgres_gradebook(course, pg, cluster, local_grades, tmp_path):
+    root = tmp_path / "course"
+    _new_class(course, root)
+    db = pg.create_database("two_tas")
+    cmd = cnnlab_cmd("--course", str(root), "autograde", A, "--json", "--db", db)
+    tas = [subprocess.Popen(cmd + extra, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=run_env())
+           for extra in (["--scheduler", cluster.address], ["--workers", "1"])]
+    exports = []
+
+    def export_meanwhile():  # a third TA exports grades while the other two grade
+        while any(ta.poll() is None for ta in tas):
+            exports.append(_cnnlab(root, "export", "--db", db, "--to", str(tmp_path / "meanwhile.csv")))
+            time.sleep(0.5)
+    reader = threading.Thread(target=export_meanwhile)
+    reader.start()
+    outs = [ta.communicate(timeout=300) for ta in tas]
+    reader.join()
+    for ta, (out, err) in zip(tas, outs):
+        assert ta.returncode == 0, err[-2000:]
+    graded = [r["student"] for out, _ in outs for r in json.loads(out)["results"] if r["status"] == "graded"]
+    assert sorted(graded) == sorted(local_grades)  # each submission graded by exactly one of them
+    assert sum(json.loads(out)["registered"] for out, _ in outs) == 1  # registered once
+    assert _grades(db) == local_grades
+    assert exports and all(e.returncode == 0 for e in exports), [e.stderr for e in exports if e.returncode]
+
+
+def test_unreachable_servers_are_one_line(course, tmp_path):
+    root = tmp_path / "course"
+    _new_class(course, root)
+    closed = free_port()
+    env = {**run_env(), "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "3s"}
+    for args, says in [(["autograde", A, "--db", f"postgresql://cnnlab@127.0.0.1:{closed}/x"], "cannot use the gradebook"),
+                       (["export", "--db", f"postgresql://ta:secret@127.0.0.1:{closed}/x"], "gradebook"),
+                       (["autograde", A, "--scheduler", f"tcp://127.0.0.1:{closed}"], "cannot reach the Dask scheduler")]:
+        done = _cnnlab(root, *args, env=env, timeout=120)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.count("\n") == 1 and says in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr and "secret" not in done.stderr
+    assert not (root / "autograded").exists()
+
+
+def test_a_worker_that_cannot_sandbox_is_refused(course, tmp_path):
+    root = tmp_path / "course"
+    _new_class(course, root)
+    with DaskCluster(workers=1) as bare:
+        # a worker whose PATH has no bubblewrap: it must not run student code unsandboxed
+        bare.env["PATH"] = str(Path(bare.env["PATH"].split(os.pathsep)[0]))
+        bare.add_worker("nobwrap")
+        bare.wait_for_workers(2)
+        done = _cnnlab(root, "autograde", A, "--scheduler", bare.address)
+    assert done.returncode == 2
+    assert "cannot grade" in done.stderr and "bubblewrap" in done.stderr, done.stderr
+    assert not (root / "autograded").exists()
