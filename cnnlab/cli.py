@@ -14,10 +14,10 @@ import warnings
 from pathlib import Path
 
 import click
-
-from .course import CourseError, load_course
 from sqlalchemy.exc import SQLAlchemyError
 
+from .course import CourseError, load_course
+from .gradebook import failure_reason
 from .grading.sandbox import SandboxUnavailable
 from .grading.workers import ClusterLost
 from .lms.base import LmsError
@@ -467,8 +467,7 @@ def main(argv: list[str] | None = None) -> None:
     except ClusterLost as exc:
         _fail(str(exc))
     except SQLAlchemyError as exc:  # the gradebook's server went away or refused us
-        first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["no reason given"])[0]
-        _fail(f"the gradebook could not be used: {type(exc).__name__}: {first[:300]}")
+        _fail(f"the gradebook could not be used: {type(exc).__name__}: {failure_reason(exc)}")
     except KeyboardInterrupt:
         _fail("interrupted")
     except SystemExit:

@@ -61,8 +61,13 @@ def reachable(db_url: str) -> None:
     except ImportError as exc:
         raise CourseError(f"no PostgreSQL driver for {shown(db_url)} ({exc}): pip install 'psycopg[binary]'") from None
     except Exception as exc:
-        first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["no reason given"])[0]
-        raise CourseError(f"cannot use the gradebook at {shown(db_url)}: {first}") from None
+        raise CourseError(f"cannot use the gradebook at {shown(db_url)}: {failure_reason(exc)}") from None
+
+
+def failure_reason(exc: BaseException) -> str:
+    """The first line of what the database driver said (SQLAlchemy wraps it in `orig`)."""
+    said = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return (said[0] if said else "no reason given")[:300]
 
 
 def _key(name: str) -> int:
