@@ -6,11 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test build check clean help sandbox servers
+.PHONY: demo test test-browser build check clean help sandbox servers browser
 
 help:
 	@echo "make demo   grade a simulated class end to end (build, autograde, feedback, export)"
 	@echo "make test   run grader_tests/"
+	@echo "make test-browser  JupyterLab + headless Chromium: every assignment as a student works it"
 	@echo "make build  regenerate release/ and solutions/ from source/"
 	@echo "make check  fail if release/ or solutions/ are stale"
 
@@ -42,9 +43,22 @@ export PATH := $(abspath $(BIN)):$(PATH)
 demo: $(STAMP) sandbox
 	$(BIN)/cnnlab demo
 
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
+browser:
+	@test -x /usr/bin/chromium || { \
+	  echo "Chromium is missing: installing Debian's chromium and chromium-driver with apt-get"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium chromium-driver >/dev/null; fi; }
+
 # Two workers (the machine's cores); each grades whole simulated classes (see conftest.py).
 test: $(STAMP) sandbox servers
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+# A real JupyterLab on loopback and headless Chromium: every assignment worked through the page,
+# nbgrader's Validate button and formgrader; screenshots in browser-screenshots/.
+test-browser: $(STAMP) browser
+	$(BIN)/python -m pytest browser_tests -p no:cacheprovider
+	@echo "screenshots: $(abspath browser-screenshots)"
 
 build: $(STAMP)
 	$(BIN)/cnnlab build
