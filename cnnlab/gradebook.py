@@ -6,6 +6,10 @@ nbgrader reads and writes it; this module adds what several graders at once
 need and nbgrader does not have:
 
 - `reachable`: a wrong URL or a server that is down is one line, not a traceback;
+- `prepare`: nbgrader's tables made once, under a lock, before anyone uses them
+  (nbgrader makes them on every open when missing; two commands starting at
+  once on an empty PostgreSQL database then race, and one fails with a
+  unique violation on pg_type);
 - `exclusive`: a named lock held across processes (and machines, on PostgreSQL),
   so two TAs grading the same class never write the same submission at once and
   never register an assignment twice. On PostgreSQL it is an advisory lock in the
@@ -62,6 +66,19 @@ def reachable(db_url: str) -> None:
         raise CourseError(f"no PostgreSQL driver for {shown(db_url)} ({exc}): pip install 'psycopg[binary]'") from None
     except Exception as exc:
         raise CourseError(f"cannot use the gradebook at {shown(db_url)}: {failure_reason(exc)}") from None
+
+
+def prepare(db_url: str, lock_dir: Path) -> None:
+    """The gradebook is reachable and holds nbgrader's tables (made here, once, if not)."""
+    from sqlalchemy import inspect
+
+    reachable(db_url)
+    if is_postgres(db_url) and inspect(_engine(db_url)).has_table("alembic_version"):  # nbgrader makes it last
+        return
+    from nbgrader.api import Gradebook
+
+    with exclusive(db_url, "nbgrader-schema", lock_dir):
+        Gradebook(db_url).close()  # creates what is missing; a no-op when another command did it first
 
 
 def failure_reason(exc: BaseException) -> str:

@@ -33,9 +33,12 @@ def ensure_venv_on_path() -> None:
 
 def course_api(course: Course) -> NbGraderAPI:
     """nbgrader's API on the course itself (its gradebook, its folders)."""
+    from .gradebook import locks_folder, prepare
+
     ensure_venv_on_path()
     cfg = course.nbgrader_config()
     cfg.Application.log_level = "WARNING"
+    prepare(cfg.CourseDirectory.db_url, locks_folder(course.root))
     return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
 
 

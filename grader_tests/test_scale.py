@@ -250,3 +250,17 @@ def test_a_worker_that_cannot_sandbox_is_refused(course, tmp_path):
     assert done.returncode == 2
     assert "cannot grade" in done.stderr and "bubblewrap" in done.stderr, done.stderr
     assert not (root / "autograded").exists()
+
+
+def test_commands_starting_together_on_an_empty_postgres_gradebook_all_work(course, pg, tmp_path):
+    """nbgrader makes its tables on every open when they are missing; five commands at
+    once on an empty database once made two CREATE TABLEs race (a unique violation)."""
+    root = tmp_path / "course"
+    _new_class(course, root)
+    db = pg.create_database("empty_start")
+    procs = [subprocess.Popen(cnnlab_cmd("--course", str(root), "export", "--db", db, "--to", str(tmp_path / f"{i}.csv")),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=run_env())
+             for i in range(5)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err

@@ -346,7 +346,7 @@ def autograde(course: Course, assignment_id: str, students: list[str] | None = N
 
     ensure_venv_on_path()
     grader = ClassGrader(course, assignment_id, sandbox=sandbox, scheduler=scheduler)
-    gradebook.reachable(grader.db_url)
+    gradebook.prepare(grader.db_url, gradebook.locks_folder(grader.root))
     try:
         return _autograde(course, grader, students, force, workers, progress)
     finally:

@@ -30,6 +30,7 @@ from nbgrader.utils import capture_log
 from traitlets import Unicode
 
 from ..course import Course, load_course
+from ..gradebook import locks_folder, prepare
 from ..grading.intake import _stem_key
 from . import get_format
 from .base import LmsError
@@ -168,6 +169,7 @@ def collect_archive(course: Course, assignment_id: str, archive: str | Path, lms
     else:
         shutil.copyfile(archive, folder / "archive" / archive.name)
     cfg = course.nbgrader_config()
+    prepare(cfg.CourseDirectory.db_url, locks_folder(course.root))  # students are looked up in the gradebook
     coursedir = CourseDirectory(config=cfg)
     coursedir.assignment_id = assignment_id
     app = ZipCollectApp(coursedir=coursedir, config=cfg)
