@@ -16,7 +16,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
@@ -53,7 +52,27 @@ def pg_tool(name: str) -> str:
     return str(found)
 
 
-class Postgres:
+class _Server:
+    """`with X() as x:` starts it and stops it again, also when starting failed half-way."""
+
+    def start(self):
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class Postgres(_Server):
     """A throwaway PostgreSQL server: `with Postgres() as pg: pg.url('grades')`."""
 
     def __init__(self):
@@ -108,18 +127,8 @@ class Postgres:
             self._run(["pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "-t", "30", "stop"])
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def __enter__(self) -> "Postgres":
-        try:
-            return self.start()
-        except BaseException:
-            self.stop()
-            raise
 
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-
-class DaskCluster:
+class DaskCluster(_Server):
     """`dask scheduler` and `dask worker` processes on loopback.
 
     Workers run without a nanny, so a SIGKILL ends a worker for good (as a
@@ -190,19 +199,3 @@ class DaskCluster:
                         pass
                     proc.wait(timeout=15)
         shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def __enter__(self) -> "DaskCluster":
-        try:
-            return self.start()
-        except BaseException:
-            self.stop()
-            raise
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-
-@contextmanager
-def postgres_and_dask(workers: int = 2):
-    with Postgres() as pg, DaskCluster(workers) as cluster:
-        yield pg, cluster
