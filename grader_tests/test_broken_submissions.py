@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 
 import nbformat
@@ -27,7 +28,7 @@ def _tree_hash(folder):
     h = hashlib.sha256()
     for p in sorted(folder.rglob("*")):
         if p.is_file():
-            h.update(str(p.relative_to(folder)).encode() + p.read_bytes())
+            h.update(os.fsencode(p.relative_to(folder)) + p.read_bytes())
     return h.hexdigest()
 
 
@@ -68,6 +69,12 @@ def graded(tmp_path_factory, course):
     def blank_hidden(nb):
         cells_by_id(nb)["conv_output_size_hidden"].source = ""
 
+    def list_metadata(nb):
+        cells = cells_by_id(nb)
+        cells["conv_output_size_answer"].metadata["nbgrader"] = ["solution"]
+        meta = nbgrader_meta(cells["dense_param_count_hidden"])
+        meta["grade_id"] = [meta["grade_id"]]
+
     def answer(code):
         return fill_answers(release, {**answers, "conv_output_size_answer": code})
 
@@ -88,6 +95,14 @@ def graded(tmp_path_factory, course):
         "flood": answer("for _ in range(2 * 10**5):\n    print('x' * 100)\n" + answers["conv_output_size_answer"]),
         "numpy_shadow": right,
         "missing": None,
+        # the second red team (issue 15): shapes nbgrader's own code assumes, names, links, sizes
+        "list_metadata": with_cells(right, list_metadata),
+        "gxa": right,
+        "gx*": release,  # a glob in a student id must not regrade gxa
+        "odd_name": right,
+        "too_many_cells": with_cells(right, lambda nb: nb.cells.extend(
+            nbformat.v4.new_code_cell("pass") for _ in range(1500))),
+        "source_copy": copy.read_source(A, NB),
     }
     for student, nb in class_.items():
         folder = root / "submitted" / student / A
@@ -102,6 +117,15 @@ def graded(tmp_path_factory, course):
         else:
             nbformat.write(nb, str(folder / f"{name}.ipynb"))
     (root / "submitted" / "numpy_shadow" / A / "numpy.py").write_text("raise SystemExit('shadowed numpy')\n")
+    (root / "submitted" / "odd_name" / A / os.fsdecode(b"notes-\xff\xfe.txt")).write_text("not UTF-8\n")
+    for student, target in {"linked_notebook": root / "source" / A / f"{NB}.ipynb",
+                            "linked_folder": root / "submitted" / "right" / A}.items():
+        (root / "submitted" / student).mkdir()
+        link = root / "submitted" / student / A
+        if target.is_file():
+            link.mkdir()
+            link = link / f"{NB}.ipynb"
+        os.symlink(target, link)
     before = _tree_hash(root / "submitted")
     proc = subprocess.run(cnnlab_cmd("--course", str(root), "autograde", A, "--json"), capture_output=True,
                           text=True, env=run_env(), timeout=900)
@@ -125,7 +149,7 @@ def _full(graded, student):
 
 
 def test_every_student_is_recorded_and_nothing_stops_the_class(graded):
-    assert set(graded["scores"]) == set(graded["results"]) and len(graded["scores"]) == 16
+    assert set(graded["scores"]) == set(graded["results"]) and len(graded["scores"]) == 24
     assert all(r["status"] in ("graded", "broken") for r in graded["results"].values())
     assert _full(graded, "right")
 
@@ -189,3 +213,47 @@ def test_an_output_flood_is_capped_and_graded(graded):
     nb = nbformat.read(graded["root"] / "autograded" / "flood" / A / f"{NB}.ipynb", as_version=4)
     assert len(nbformat.writes(nb)) < 5 * 1024**2
     assert _full(graded, "flood")
+
+
+def test_malformed_nbgrader_metadata_is_normalised_and_graded(graded):
+    """A grade id or nbgrader metadata given as a list once crashed intake (no grade, no zero)."""
+    result, items = graded["results"]["list_metadata"], graded["items"]["list_metadata"]
+    assert result["status"] == "graded", result
+    assert any("nbgrader metadata was malformed" in r for r in result["repairs"]), result["repairs"]
+    full = graded["points"]  # the student's answers still run (as plain cells): full marks on those items
+    assert items["conv_output_size_hidden"] == full["conv_output_size_hidden"] > 0
+    assert items["dense_param_count_hidden"] == full["dense_param_count_hidden"] > 0
+
+
+def test_a_glob_in_a_student_id_grades_that_student_alone(graded):
+    assert _full(graded, "gxa") and graded["scores"]["gx*"][0] == 0
+    log = graded["root"] / ".cnnlab" / "logs" / f"autograde-{A}.jsonl"
+    graded_lines = [json.loads(ln)["student"] for ln in log.read_text().splitlines() if '"event"' not in ln]
+    assert graded_lines.count("gxa") == graded_lines.count("gx*") == 1
+    autograded = graded["root"] / "autograded"
+    assert sorted(p.name for p in (autograded / "gx*" / A).glob("*.ipynb")) == [f"{NB}.ipynb"]
+
+
+def test_a_file_name_that_is_not_utf8_costs_nothing(graded):
+    result = graded["results"]["odd_name"]
+    assert _full(graded, "odd_name") and result["dropped_files"] == ["notes-\ufffd\ufffd.txt"], result
+
+
+@pytest.mark.parametrize("student", ["linked_notebook", "linked_folder"])
+def test_links_are_never_followed_out_of_the_students_folder(graded, student):
+    """A link to source/ (the solutions) or to another student's folder grades 0, with a reason and a flag."""
+    result = graded["results"][student]
+    assert graded["scores"][student][0] == 0 and result["status"] == "broken", result
+    assert any("links are never followed" in p for p in result["problems"])
+    assert any("link" in f for f in result["flags"]), result["flags"]
+
+
+def test_the_instructors_source_notebook_handed_in_scores_zero_and_is_flagged(graded):
+    result = graded["results"]["source_copy"]
+    assert graded["scores"]["source_copy"][0] == 0 and any("hidden tests" in f for f in result["flags"]), result
+
+
+def test_a_notebook_past_the_size_caps_is_refused_quickly(graded):
+    result = graded["results"]["too_many_cells"]
+    assert graded["scores"]["too_many_cells"][0] == 0 and any("cells; at most" in p for p in result["problems"])
+    assert result["seconds"] < 30, result

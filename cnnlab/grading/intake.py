@@ -13,12 +13,23 @@ that autograde reads instead. What it repairs, and why:
   its hidden tests from the gradebook); a duplicated answer cell stays as a
   plain code cell, so the student's code runs as it did for them;
 - only notebooks (and nbgrader's timestamp.txt) enter: a `numpy.py` or any
-  other module handed in beside the notebook never reaches the kernel.
+  other module handed in beside the notebook never reaches the kernel;
+- links are never followed: a notebook that is a symbolic link (to source/,
+  to another student's folder) is refused with a reason and flagged, as is a
+  submission folder that is itself a link;
+- cells whose shape is not a notebook cell's (metadata that is a list, a
+  grade id that is not a string) are normalised before anything reads them,
+  and a notebook past the size caps (cells, code) is refused, so one
+  submission never holds up the class;
+- a notebook holding the instructor's hidden tests (the source notebook,
+  copied from wherever) is not the student's own work: it scores 0, flagged.
 """
 from __future__ import annotations
 
 import copy
 import hashlib
+import json
+import os
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -29,7 +40,19 @@ import nbformat
 from ..nbtools import grade_id, nbgrader_meta
 
 COPY_SUFFIX = re.compile(r"(\s*\(\d+\)|[-_ ]copy\d*|\s+copy\s*\d*|-\d+)$", re.IGNORECASE)
-MAX_NOTEBOOK_BYTES = 20 * 1024**2
+#: Caps on what one handed-in notebook may be. The release notebooks have at
+#: most 58 cells and 33 KB of sources; past these, the trusted steps (nbgrader's
+#: sanitize and scoring, which hold the class's one coordinator lock) would
+#: take long enough to stall every other submission.
+MAX_NOTEBOOK_BYTES = 20 * 1024**2     # outputs (figures) included
+MAX_CELLS = 1000
+MAX_SOURCE_BYTES = 1024**2            # all cells' sources together
+#: Only the instructor's source notebook holds this line (it is stripped from the release).
+HIDDEN_MARK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS", re.MULTILINE)
+CELL_TYPES = ("code", "markdown", "raw")
+#: nbgrader metadata fields and the types nbgrader's own code assumes for them.
+META_TYPES = {"grade": bool, "solution": bool, "locked": bool, "task": bool, "grade_id": str,
+              "points": (int, float), "schema_version": int}
 
 
 @dataclass
@@ -40,14 +63,38 @@ class Intake:
     problems: list[str] = field(default_factory=list)   # why something scores 0
     repairs: list[str] = field(default_factory=list)    # what was fixed and graded anyway
     dropped_files: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)      # what a TA should look at (links, the source notebook)
+
+
+def shown(name: str) -> str:
+    """A file name as it can be printed and logged: bytes that are not UTF-8
+    (a name from a student's archive) become U+FFFD instead of failing the class."""
+    return os.fsencode(name).decode("utf-8", "replace")
+
+
+def handed_in(folder: Path) -> tuple[list[Path], list[Path]]:
+    """(regular files, links) below `folder`, never following a link: a link
+    (to source/, to another student) is not part of what the student handed in."""
+    files, links = [], []
+    for top, dirs, names in os.walk(folder, followlinks=False):
+        for name in sorted(dirs + names):
+            path = Path(top) / name
+            if path.is_symlink():
+                links.append(path)
+            elif name in names and path.is_file():
+                files.append(path)
+    return sorted(files), sorted(links)
 
 
 def fingerprint(folder: Path) -> str:
     """A hash of every file handed in: a changed submission gets regraded."""
     h = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        h.update(str(path.relative_to(folder)).encode() + b"\0")
+    files, links = handed_in(folder) if not folder.is_symlink() else ([], [folder])
+    for path in files:
+        h.update(os.fsencode(path.relative_to(folder)) + b"\0")
         h.update(hashlib.sha256(path.read_bytes()).digest())
+    for path in links:  # where a link points is part of the submission's identity too
+        h.update(b"link\0" + os.fsencode(path) + b"\0" + os.fsencode(os.readlink(path)) + b"\0")
     return h.hexdigest()
 
 
@@ -72,7 +119,7 @@ def match_notebooks(files: list[Path], expected: list[str]) -> dict[str, Path]:
         if name in found:
             continue
         similar = sorted((f for f in notebooks if f not in found.values() and _stem_key(f.stem) == name.lower()),
-                         key=lambda f: f.stat().st_mtime, reverse=True)  # the newest copy wins
+                         key=lambda f: f.lstat().st_mtime, reverse=True)  # the newest copy wins
         if similar:
             found[name] = similar[0]
     left = [f for f in notebooks if f not in found.values()]
@@ -81,24 +128,84 @@ def match_notebooks(files: list[Path], expected: list[str]) -> dict[str, Path]:
     return found
 
 
-def read_notebook(path: Path):
-    """(notebook, None) or (None, one-line reason)."""
+def read_notebook(path: Path, repairs: list[str] | None = None):
+    """(notebook, None) or (None, one-line reason). The notebook's cells are
+    normalised (normalise_cells); what that changed is appended to `repairs`."""
+    name = shown(path.name)
+    if path.is_symlink():
+        return None, f"{name} is a link ({shown(os.readlink(path))}): links are never followed"
     size = path.stat().st_size  # OSError (unreadable) is the caller's to report
     try:
         if size == 0:
-            return None, f"{path.name} is empty"
+            return None, f"{name} is empty"
         if size > MAX_NOTEBOOK_BYTES:
-            return None, f"{path.name} is larger than {MAX_NOTEBOOK_BYTES // 1024**2} MiB"
+            return None, f"{name} is larger than {MAX_NOTEBOOK_BYTES // 1024**2} MiB"
         text = path.read_bytes().decode("utf-8")
+        data = json.loads(text)
+        cells = data.get("cells") if isinstance(data, dict) else None
+        if isinstance(cells, list) and len(cells) > MAX_CELLS:  # before nbformat validates every one of them
+            return None, f"{name} has {len(cells)} cells; at most {MAX_CELLS} are graded"
         nb = nbformat.reads(text, as_version=4)
     except UnicodeDecodeError:
-        return None, f"{path.name} is not a notebook (binary data)"
+        return None, f"{name} is not a notebook (binary data)"
     except Exception as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
-        return None, f"{path.name} is not a readable notebook ({first})"
+        return None, f"{name} is not a readable notebook ({first})"
     if not isinstance(nb.get("cells"), list):
-        return None, f"{path.name} is not a notebook (no cells)"
+        return None, f"{name} is not a notebook (no cells)"
+    if len(nb.cells) > MAX_CELLS:
+        return None, f"{name} has {len(nb.cells)} cells; at most {MAX_CELLS} are graded"
+    changed = normalise_cells(nb)
+    code = sum(len(c.source.encode("utf-8", "replace")) for c in nb.cells)
+    if code > MAX_SOURCE_BYTES:
+        return None, f"{name} holds {code // 1024} KiB of cell sources; at most {MAX_SOURCE_BYTES // 1024} KiB are graded"
+    if repairs is not None:
+        repairs += changed
     return nb, None
+
+
+def _source_text(source) -> str | None:
+    if isinstance(source, str):
+        return source
+    if isinstance(source, list) and all(isinstance(line, str) for line in source):
+        return "".join(source)
+    return None
+
+
+def normalise_cells(nb) -> list[str]:
+    """Give every cell the shape nbgrader's preprocessors assume (in place):
+    cells that are not cells are dropped, metadata that is not a mapping is
+    emptied, and nbgrader metadata of the wrong shape (a grade id given as a
+    list, points as text) is removed, so the repair step treats that cell as
+    the student's own and puts the assignment's cell back. Returns what changed."""
+    changed = []
+    if not isinstance(nb.get("metadata"), dict):
+        nb.metadata = nbformat.NotebookNode()
+        changed.append("the notebook's metadata was not a mapping: emptied")
+    cells = []
+    for index, cell in enumerate(nb.cells):
+        source = _source_text(cell.get("source")) if isinstance(cell, dict) else None
+        if not isinstance(cell, dict) or cell.get("cell_type") not in CELL_TYPES or source is None:
+            changed.append(f"cell {index + 1} is not a notebook cell: left out")
+            continue
+        cell.source = source
+        if not isinstance(cell.get("metadata"), dict):
+            cell.metadata = nbformat.NotebookNode()
+            changed.append(f"cell {index + 1}: its metadata was not a mapping: emptied")
+        meta = cell.metadata.get("nbgrader")
+        if "nbgrader" in cell.metadata and not (
+                isinstance(meta, dict) and all(isinstance(meta[k], t) for k, t in META_TYPES.items() if k in meta)
+                and (meta.get("grade_id") or not (meta.get("grade") or meta.get("solution") or meta.get("locked")))):
+            del cell.metadata["nbgrader"]
+            changed.append(f"cell {index + 1}: its nbgrader metadata was malformed: removed")
+        if cell.cell_type == "code":
+            if not isinstance(cell.get("outputs"), list):
+                cell.outputs = []
+            if not isinstance(cell.get("execution_count"), (int, type(None))):
+                cell.execution_count = None
+        cells.append(cell)
+    nb.cells = cells
+    return changed
 
 
 def _template_cell(cell):
@@ -177,6 +284,14 @@ def repair_cells(nb, release_nb) -> list[str]:
     return repairs
 
 
+def _linked_folder(src: Path) -> Path | None:
+    """The student's folder, or its assignment folder, if either is a link."""
+    for folder in (src.parent, src):
+        if folder.is_symlink():
+            return folder
+    return None
+
+
 def take_in(src: Path, dest: Path, student: str, assignment: str, notebooks: list[str],
             release: dict[str, object]) -> Intake:
     """Copy the submission in `src` to `dest` (replaced), repaired for grading."""
@@ -184,23 +299,38 @@ def take_in(src: Path, dest: Path, student: str, assignment: str, notebooks: lis
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
-    files = sorted(p for p in src.rglob("*") if p.is_file())
-    matched = match_notebooks(files, notebooks)
+    linked = _linked_folder(src)
+    if linked is not None:
+        why = f"the submission folder {shown(linked.name)} is a link ({shown(os.readlink(linked))}): links are never followed"
+        intake.problems.append(why)
+        intake.flags.append(why)
+        return intake
+    files, links = handed_in(src)
+    for link in links:
+        intake.flags.append(f"{shown(str(link.relative_to(src)))} is a link to {shown(os.readlink(link))}: "
+                            "left out (links are never followed)")
+    matched = match_notebooks(files + [p for p in links if p.suffix.lower() == ".ipynb"], notebooks)
     for name in notebooks:
         path = matched.get(name)
         if path is None:
             intake.problems.append(f"{name}.ipynb was not handed in")
             continue
-        nb, problem = read_notebook(path)
+        repairs: list[str] = []
+        nb, problem = read_notebook(path, repairs)
         if problem:
             intake.problems.append(problem)
             continue
+        if any(HIDDEN_MARK.search(c.source) for c in nb.cells):
+            why = f"{shown(path.name)} holds the instructor's hidden tests: it is not the student's own work"
+            intake.problems.append(why)
+            intake.flags.append(why)
+            continue
         if path.name != f"{name}.ipynb":
-            intake.repairs.append(f"{path.name} graded as {name}.ipynb")
-        intake.repairs += repair_cells(nb, release[name])
+            intake.repairs.append(f"{shown(path.name)} graded as {name}.ipynb")
+        intake.repairs += repairs + repair_cells(nb, release[name])
         nbformat.write(nb, str(dest / f"{name}.ipynb"))
-    if (src / "timestamp.txt").is_file():
+    if (src / "timestamp.txt") in files:
         shutil.copy2(src / "timestamp.txt", dest / "timestamp.txt")
-    used = {p for p in matched.values()} | {src / "timestamp.txt"}
-    intake.dropped_files = [str(p.relative_to(src)) for p in files if p not in used]
+    used = {p for p in matched.values()} | {src / "timestamp.txt"} | set(links)
+    intake.dropped_files = [shown(str(p.relative_to(src))) for p in files if p not in used]
     return intake

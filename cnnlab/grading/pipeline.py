@@ -20,6 +20,7 @@ grades what is missing or changed.
 """
 from __future__ import annotations
 
+import glob
 import json
 import os
 import re
@@ -258,25 +259,28 @@ class ClassGrader:
     def _grade(self, student: str) -> SubmissionResult:
         started = time.monotonic()
         a = self.assignment.id
+        intake_dir = self.root / WORK / "intake" / student / a
+        # intake reads and writes this student's folders only: outside the coordinator lock, so a
+        # large or odd submission being read never holds up the others' trusted steps
+        intake: Intake = take_in(self.root / "submitted" / student / a, intake_dir, student, a,
+                                 self.assignment.notebooks, self.release)
         with COORDINATOR.trusted():
-            intake_dir = self.root / WORK / "intake" / student / a
             staged = self.root / WORK / "staging" / student / a
             if staged.exists():
                 shutil.rmtree(staged)
-            intake: Intake = take_in(self.root / "submitted" / student / a, intake_dir, student, a,
-                                     self.assignment.notebooks, self.release)
             result = SubmissionResult(student, "graded", problems=intake.problems, repairs=intake.repairs,
-                                      dropped_files=intake.dropped_files)
+                                      dropped_files=intake.dropped_files, flags=list(intake.flags))
             evidence: dict = {}  # what the notebook's own checks printed where the verifier disagreed (TA only)
             if not any(intake_dir.glob("*.ipynb")):
                 self._zero(student)
                 staged.mkdir(parents=True)
-                (staged / "NOT_GRADED.txt").write_text("\n".join(intake.problems) + "\n")
+                (staged / "NOT_GRADED.txt").write_text("\n".join(intake.problems) + "\n", encoding="utf-8")
                 result.status = "broken"
             else:
                 cfg = self._config()
                 coursedir = CourseDirectory(config=cfg)
-                coursedir.assignment_id, coursedir.student_id = a, student
+                # nbgrader globs its folders with the student id: `gx*` would grade other students
+                coursedir.assignment_id, coursedir.student_id = a, glob.escape(student)
                 app = ThreadSafeAutograde(coursedir=coursedir, config=cfg)
                 app.force, app.create_student = True, True
                 CHECKED.pop((student, a), None)
@@ -284,7 +288,7 @@ class ClassGrader:
                 checked = CHECKED.pop((student, a), [])
                 if getattr(runner(self.scheduler), "lost", ""):  # nbgrader logged it; the run must stop
                     raise ClusterLost(runner(self.scheduler).lost)
-                result.flags = [f"{c.notebook}: {flag}" for c in checked for flag in c.flags]
+                result.flags += [f"{c.notebook}: {flag}" for c in checked for flag in c.flags]
                 evidence = {f"{c.notebook}/{gid}": d for c in checked for gid, d in c.disagreements.items()}
                 if not outcome.get("success"):
                     text = (outcome.get("log") or "") + "\n" + (outcome.get("error") or "")
@@ -301,7 +305,7 @@ class ClassGrader:
                 result.timeouts += sum(c.timeouts for c in checked)  # a probe's timeout leaves no cell output
                 result.kernel_died = result.kernel_died or any(c.kernel_died for c in checked)
             result.score, result.max_score = self._score(student)
-            (staged / MARKER).write_text(json.dumps({"fingerprint": intake.fingerprint, "problems": intake.problems,
+            (staged / MARKER).write_text(json.dumps({"fingerprint": intake.fingerprint, "problems": result.problems,
                                                      "repairs": intake.repairs, "flags": result.flags}, indent=1))
             self._keep_evidence(student, evidence)
             _replace_dir(staged, self.root / "autograded" / student / a)
@@ -370,7 +374,11 @@ def _autograde(course: Course, grader: ClassGrader, students: list[str] | None, 
                                f"no submission of {assignment_id}")
     todo = []
     for student in everyone:
-        if not force and grader.is_done(student):
+        try:
+            done = not force and grader.is_done(student)
+        except OSError:  # an unreadable file of one student: grading it says why, the class goes on
+            done = False
+        if done:
             summary.results.append(SubmissionResult(student, "skipped"))
         else:
             todo.append(student)

@@ -7,6 +7,7 @@ files; this adds a progress bar, a line per failure and a summary.
 """
 from __future__ import annotations
 
+import glob
 from tqdm import tqdm
 
 from ..course import Course, select_students
@@ -26,7 +27,8 @@ def write_feedback(course: Course, assignment_id: str, students: list[str] | Non
     api = course_api(course)
     done = []
     for student in tqdm(everyone, desc=f"feedback {assignment_id}", unit="student", disable=not progress):
-        result = api.generate_feedback(assignment_id, student)
+        # nbgrader globs its folders with the student id: escaped, `gx*` is that student alone
+        result = api.generate_feedback(assignment_id, glob.escape(student))
         files = sorted(str(p.relative_to(course.root))
                        for p in (course.root / "feedback" / student / assignment_id).glob("*.html"))
         error = ""
