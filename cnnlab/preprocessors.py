@@ -59,7 +59,6 @@ class FeedbackSummary(NbGraderPreprocessor):
     videos = Bool(True, help="Link the videos of each failed item's guiding questions (course.yml).").tag(config=True)
 
     def preprocess(self, nb, resources):
-        import html
 
         import nbformat
 
@@ -79,11 +78,12 @@ class FeedbackSummary(NbGraderPreprocessor):
             if score >= points - 1e-9:
                 what = "✓ full marks"
             else:
-                what = "<br>".join(f"✗ {html.escape(h)}" for h in hints) or "✗ not all checks passed"
+                what = "<br>".join(f'✗ <span class="tex2jax_ignore">{literal(h)}</span>' for h in hints) \
+                    or "✗ not all checks passed"
                 links = review.get(meta["grade_id"], [])
                 if links:
                     what += "<br>Review: " + "; ".join(links)
-            rows.append(f"| `{item}` | {score:g} / {points:g} | {what.replace('|', '&#124;')} |")
+            rows.append(f"| `{item}` | {score:g} / {points:g} | {what} |")
         if rows:
             text = (f"## Your results: {total:g} / {possible:g}\n\n"
                     "Each exercise's hidden checks, by what they tried. Where one failed, its hint says "
@@ -94,6 +94,16 @@ class FeedbackSummary(NbGraderPreprocessor):
             cell.metadata["cnnlab"] = {"feedback_summary": True}
             nb.cells.insert(0, cell)
         return nb, resources
+
+
+#: Characters that Markdown (emphasis, code, links, tables, escapes) or MathJax ($) would read as markup.
+_MARKUP = str.maketrans({ch: f"&#{ord(ch)};" for ch in "*_`[]|\\~$#<>&"})
+
+
+def literal(text: str) -> str:
+    """`text` as a Markdown cell shows it letter for letter: a hint's formula
+    `(i*stride, j*stride)` must not turn into emphasis, nor `$...$` into math."""
+    return text.translate(_MARKUP)
 
 
 def _video_index(config, resources) -> dict[str, list[str]]:
