@@ -60,3 +60,7 @@ c.GenerateFeedback.preprocessors = [
     "cnnlab.preprocessors.FeedbackSummary",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# `nbgrader collect` from the exchange never follows a link: a submission that is a link
+# (e.g. to source/<A>) is refused and links inside one are left out (cnnlab/exchange.py).
+c.ExchangeFactory.collect = "cnnlab.exchange.SafeExchangeCollect"

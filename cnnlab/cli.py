@@ -431,6 +431,8 @@ def collect(ctx, assignment, archive, lms, as_json):
         click.echo(f"  {student:<24} {', '.join(files)}")
     for student, name in report.superseded:
         click.echo(f"  superseded: {student}: {name} (a later submission wins)")
+    for name, what in report.notes:
+        click.echo(f"  note: {name}: {what}")
     for name, why in report.unmatched:
         click.echo(f"  NOT COLLECTED: {name}: {why}")
     click.echo(f"collect {assignment} from {lms}: {len(report.students)} student(s), "

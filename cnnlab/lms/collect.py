@@ -1,8 +1,21 @@
 """Submissions in: an LMS's download archive → submitted/<student>/<A>/, through
-nbgrader's own `zip_collect` with one collector plugin per LMS.
+nbgrader's own `zip_collect` with our extractor and one collector plugin per LMS.
 
     cnnlab collect 02_kernels submissions.zip --lms canvas
     nbgrader zip_collect 02_kernels --collector=cnnlab.lms.collect.CanvasCollector
+
+Extraction (extract.SafeExtractor, used by both routes: the collector puts
+it in place of nbgrader's ExtractorPlugin) is bounded (extract.MAX_* limits:
+1 GiB in all, 200 MiB per student archive, 50 MiB per file, 200:1, 10,000
+members, 2 deep) and never writes outside its folder. A download that cannot
+be read or is over the limits is a one-line error and nothing is collected.
+A student's archive in the download is extracted into a folder named as the
+archive was, and every file in it is that student's: the student is read
+from the archive's LMS-given name only. A file inside it that is named as
+another student's download file is left out and listed, as is a student's
+archive that is not an archive, is over a limit or holds an unsafe member
+(links, `..`, absolute paths): that student alone loses it. Names that are
+not UTF-8 are renamed ("_" for bad bytes) and listed in `notes`.
 
 The collector reads each extracted file's name with the LMS's rules
 (base.LmsFormat.match_file) and finds the student in the gradebook (import the
@@ -20,12 +33,12 @@ import shutil
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from nbgrader.api import Gradebook
 from nbgrader.apps.zipcollectapp import ZipCollectApp
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.plugins.zipcollect import ExtractorPlugin, FileNameCollectorPlugin
+from nbgrader.plugins.zipcollect import FileNameCollectorPlugin
 from nbgrader.utils import capture_log
 from traitlets import Unicode
 
@@ -34,6 +47,7 @@ from ..gradebook import locks_folder, prepare
 from ..grading.intake import _stem_key
 from . import get_format
 from .base import LmsError
+from .extract import MAX_DEPTH, SafeExtractor, is_archive_name
 from .settings import lms_settings
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -91,6 +105,17 @@ class LmsCollector(FileNameCollectorPlugin):
 
     lms = Unicode("", help="canvas | moodle | blackboard | brightspace").tag(config=True)
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # zip_collect made its extractor just before this collector. nbgrader's own extracts
+        # students' archives into the same tree, unbounded, and a file in one would be matched
+        # by its own name (another student's): this collector only works with ours.
+        app = self.parent
+        if isinstance(app, ZipCollectApp) and not isinstance(app.extractor_plugin_inst, SafeExtractor):
+            self.log.warning("Using cnnlab.lms.extract.SafeExtractor instead of %s",
+                             type(app.extractor_plugin_inst).__name__)
+            app.extractor_plugin_inst = SafeExtractor(parent=app)
+
     def _setup(self):
         if getattr(self, "_finder", None) is None:
             app = self.parent
@@ -99,29 +124,81 @@ class LmsCollector(FileNameCollectorPlugin):
             self._format = get_format(self.lms)
             self._finder = StudentFinder(app.coursedir.db_url, settings.student_id)
             self._root = app._format_collect_path(app.extracted_directory)
+            self._archives = getattr(app.extractor_plugin_inst, "student_archives", {})
             self.unmatched: list[tuple[str, str]] = []
             self.matched: dict[str, list[tuple[str, str, datetime]]] = {}
 
     def collect(self, submitted_file: str):
         self._setup()
         rel = os.path.relpath(submitted_file, self._root)
-        match = self._format.match_file(rel)
+        outer = self._student_archive_of(rel)
+        match = self._format.match_file(outer or rel)
         if match is None:
-            self.unmatched.append((rel, f"not a {self._format.title} submission file"))
-            return None
-        if os.path.splitext(match.filename)[1].lower() not in self.valid_ext:
-            self.unmatched.append((rel, "not a notebook (only .ipynb files are graded)"))
+            self.unmatched.append((rel, f"not a {self._format.title} submission file" if outer is None else
+                                   f"in the archive {outer}, which is not a {self._format.title} submission file"))
             return None
         student, why = self._finder.find(match.who)
         if student is None:
             self.unmatched.append((rel, why))
             return None
+        if outer is None:
+            name = _without_attempt_mark(match.filename, match.attempt)
+        else:
+            name, why = self._name_in_archive(PurePosixPath(rel).relative_to(outer), student)
+            if name is None:
+                self.unmatched.append((rel, why))
+                return None
+        if os.path.splitext(name)[1].lower() not in self.valid_ext:
+            self.unmatched.append((rel, "not a notebook (only .ipynb files are graded)"))
+            return None
         when = match.submitted_at or (EPOCH + timedelta(seconds=match.attempt))
         if when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)
-        name = _without_attempt_mark(match.filename, match.attempt)
         self.matched.setdefault(student, []).append((name, rel, when))
         return {"student_id": student, "file_id": name, "timestamp": when}
+
+    def owner(self, rel: str) -> str | None:
+        """The student a path under extracted/ names (for the report's reasons), or None."""
+        self._setup()
+        try:
+            match = self._format.match_file(self._student_archive_of(rel) or rel)
+        except LmsError:
+            return None
+        return self._finder.find(match.who)[0] if match else None
+
+    def _student_archive_of(self, rel: str) -> str | None:
+        """The outermost extracted student archive `rel` lies in (the one whose
+        LMS-given name says whose the file is), or None."""
+        parts = PurePosixPath(rel).parts
+        for i in range(1, len(parts)):
+            folder = "/".join(parts[:i])
+            if folder in self._archives:
+                return folder
+        return None
+
+    def _name_in_archive(self, inner: PurePosixPath, student: str) -> tuple[str | None, str]:
+        """The name a file inside `student`'s own archive is collected under, or
+        (None, why not). Its name never decides whose it is: one named as another
+        student's download file is left out and listed (such a file replaced that
+        student's notebook before issue 15)."""
+        if any(p.startswith(".") or p == "__MACOSX" for p in inner.parts):
+            return None, f"a hidden or macOS metadata file in {student}'s archive"
+        if is_archive_name(inner.name):
+            return None, f"an archive inside {student}'s archive (archives are opened {MAX_DEPTH} deep at most)"
+        try:
+            named = self._format.match_file(str(inner))
+        except LmsError:  # named as in an anonymous download: someone's, not hers to claim
+            return None, self._not_hers(student, "an anonymous student")
+        if named is None:
+            return inner.name, ""  # her own file: by its name, her subfolders dropped (as Moodle's are)
+        other = self._finder.find(named.who)[0]
+        if other == student:
+            return named.filename, ""
+        return None, self._not_hers(student, other or named.who[1])
+
+    def _not_hers(self, student: str, other: str) -> str:
+        return (f"in {student}'s archive but named as a {self._format.title} download file of {other!r}: "
+                "a file in a student's archive counts only for her, so it is left out")
 
 
 class CanvasCollector(LmsCollector):
@@ -151,10 +228,14 @@ class CollectReport:
     students: dict[str, list[str]] = field(default_factory=dict)   # student -> files now in submitted/
     unmatched: list[tuple[str, str]] = field(default_factory=list)  # (file in the archive, why)
     superseded: list[tuple[str, str]] = field(default_factory=list)  # (student, older copy left out)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (file, what collect did: archives opened, renames)
 
 
 def collect_archive(course: Course, assignment_id: str, archive: str | Path, lms: str) -> CollectReport:
-    """Extract an LMS download into submitted/ through nbgrader's zip_collect."""
+    """Extract an LMS download (an archive, or a folder it was unpacked into)
+    into submitted/ through nbgrader's zip_collect. LmsError (one line) when
+    the download itself cannot be used; downloaded/<A>/ is then removed and
+    submitted/ is untouched."""
     course.assignment(assignment_id)
     archive = Path(archive)
     if not archive.exists():
@@ -165,32 +246,54 @@ def collect_archive(course: Course, assignment_id: str, archive: str | Path, lms
     shutil.rmtree(folder, ignore_errors=True)
     (folder / "archive").mkdir(parents=True)
     if archive.is_dir():
-        shutil.copytree(archive, folder / "archive", dirs_exist_ok=True)
+        # one level down: an archive directly in archive/ would be read as a download,
+        # and in an unpacked download every archive is a student's. Links stay links (refused).
+        shutil.copytree(archive, folder / "archive" / archive.name, symlinks=True)
     else:
         shutil.copyfile(archive, folder / "archive" / archive.name)
-    cfg = course.nbgrader_config()
-    prepare(cfg.CourseDirectory.db_url, locks_folder(course.root))  # students are looked up in the gradebook
-    coursedir = CourseDirectory(config=cfg)
-    coursedir.assignment_id = assignment_id
-    app = ZipCollectApp(coursedir=coursedir, config=cfg)
-    app.collector_plugin, app.extractor_plugin = COLLECTORS[lms], ExtractorPlugin
-    app.force, app.strict = True, False
+    app = _zip_collect_app(course, assignment_id, lms)
     cwd = os.getcwd()
     try:
         outcome = capture_log(app)
     finally:
         os.chdir(cwd)
-    collector = app.collector_plugin_inst
+    extractor, collector = app.extractor_plugin_inst, app.collector_plugin_inst
+    if getattr(extractor, "fatal", None):
+        shutil.rmtree(folder, ignore_errors=True)
+        raise LmsError(f"the download was not collected: {extractor.fatal}")
     if not outcome.get("success"):
         lines = [ln for ln in (outcome.get("error") or outcome.get("log") or "").splitlines() if ln.strip()]
         raise LmsError(f"zip_collect failed: {lines[-1] if lines else 'no reason given'}")
-    report = CollectReport(assignment_id, lms, unmatched=list(getattr(collector, "unmatched", [])))
+    report = CollectReport(assignment_id, lms)
+    report.unmatched = [(rel, _whose(collector, rel, why)) for rel, why in getattr(extractor, "refused", [])]
+    report.unmatched += list(getattr(collector, "unmatched", []))
+    report.notes = [(rel, f"{collector.owner(rel) or 'a student'}'s archive, extracted: its {n} file(s) count for "
+                          "the uploader only, whatever their names")
+                    for rel, n in getattr(extractor, "student_archives", {}).items()]
+    report.notes += list(getattr(extractor, "renamed", []))
     release = course.assignment(assignment_id).notebooks
     for student, files in sorted(getattr(collector, "matched", {}).items()):
         _keep_latest(course.root / "submitted" / student / assignment_id, files, release, student, report)
         report.students[student] = sorted(p.name for p in (course.root / "submitted" / student / assignment_id)
                                           .iterdir() if p.suffix == ".ipynb")
     return report
+
+
+def _zip_collect_app(course: Course, assignment_id: str, lms: str) -> ZipCollectApp:
+    cfg = course.nbgrader_config()
+    prepare(cfg.CourseDirectory.db_url, locks_folder(course.root))  # students are looked up in the gradebook
+    coursedir = CourseDirectory(config=cfg)
+    coursedir.assignment_id = assignment_id
+    app = ZipCollectApp(coursedir=coursedir, config=cfg)
+    app.collector_plugin, app.extractor_plugin = COLLECTORS[lms], SafeExtractor
+    app.force, app.strict = True, False
+    return app
+
+
+def _whose(collector: LmsCollector, rel: str, what: str) -> str:
+    """`what`, prefixed with the student `rel` belongs to when its name says so."""
+    owner = collector.owner(rel)
+    return f"{owner}'s upload: {what}" if owner else what
 
 
 def _keep_latest(folder: Path, files: list[tuple[str, str, datetime]], release: list[str], student: str,
