@@ -1,5 +1,5 @@
-"""Shared fixtures: the course, and simulated classes graded once per session
-through the real nbgrader pipeline (they are the slow part of the suite)."""
+"""Shared fixtures: the course, copies of it, and the in-process judgement of
+simulated students (judgement.py)."""
 from __future__ import annotations
 
 import os
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cnnlab.course import load_course
-from cnnlab.simulate import load_catalogue, submissions
+from cnnlab.simulate import submissions
 from cnnlab.workspace import Workspace, ensure_venv_on_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,13 +29,13 @@ def assignment_ids():
 
 
 class GradedClass:
-    """A simulated class of one assignment, autograded once: the instructor,
-    a blank notebook, and one student per catalogue variant."""
+    """A simulated class of one assignment, graded by plain `nbgrader autograde`
+    (one app and one unsandboxed kernel per notebook): the instructor, a blank
+    notebook, and one student per given variant."""
 
-    def __init__(self, course, assignment_id):
+    def __init__(self, course, assignment_id, variants):
         self.assignment_id = assignment_id
-        self.mistakes, self.alternatives = load_catalogue(course, assignment_id)
-        self.variants = self.mistakes + self.alternatives
+        self.variants = list(variants)
         self.grades: dict[str, dict[str, tuple[float, float]]] = {}
         with Workspace(course) as ws:
             ws.generate_assignment(assignment_id)
@@ -51,15 +51,33 @@ class GradedClass:
         return f"variant{self.variants.index(variant):02d}"
 
 
-_graded: dict[str, GradedClass] = {}
+class CachedJudge:
+    """judgement.Judge of one assignment, remembering each variant's scores (the
+    catalogue, otter and recorded-path tests ask for the same variants)."""
+
+    def __init__(self, course, assignment_id):
+        from judgement import Judge
+
+        self.judge = Judge(course, assignment_id)
+        self.memo: dict = {}
+
+    def scores(self, answers: dict | None = None, blank: bool = False) -> dict:
+        key = (blank, tuple(sorted((answers or {}).items())))
+        if key not in self.memo:
+            self.memo[key] = self.judge.scores(answers, blank=blank)
+        return self.memo[key]
+
+
+_judges: dict[str, CachedJudge] = {}
 
 
 @pytest.fixture(scope="session")
-def graded_class(course):
-    def get(assignment_id: str) -> GradedClass:
-        if assignment_id not in _graded:
-            _graded[assignment_id] = GradedClass(course, assignment_id)
-        return _graded[assignment_id]
+def judge(course):
+    """judge(assignment_id).scores(answers): a variant's verified and in-notebook scores, without a kernel."""
+    def get(assignment_id: str) -> CachedJudge:
+        if assignment_id not in _judges:
+            _judges[assignment_id] = CachedJudge(course, assignment_id)
+        return _judges[assignment_id]
     return get
 
 

@@ -1,9 +1,16 @@
-"""The hidden tests, judged by what they do to simulated students graded
-through the real nbgrader pipeline (generate_assignment → autograde):
+"""The hidden tests, judged by what they do to simulated students, on the
+judgement the gradebook records (the verifier's, grader_tests/judgement.py),
+without a kernel:
 
 - the instructor's answers get full marks, an untouched release notebook 0;
 - every catalogued mistake loses marks on its own item and nowhere else;
-- every correct alternative keeps full marks.
+- every correct alternative keeps full marks;
+- for every variant the in-notebook checks (what plain nbgrader scores) agree
+  with the verifier item by item.
+
+test_recorded_path.py shows that `cnnlab autograde` records exactly these
+verified scores, and test_plain_nbgrader.py that plain nbgrader records the
+in-notebook ones.
 """
 from __future__ import annotations
 
@@ -33,34 +40,45 @@ def _variants(kind: str):
     return params
 
 
+def _grades(scores: dict, which: str = "verified") -> dict[str, tuple[float, float]]:
+    return {gid: (s, scores["max"][gid]) for gid, s in scores[which].items()}
+
+
+def _agree(scores: dict) -> dict:
+    return {gid: (s, scores["in_notebook"][gid]) for gid, s in scores["verified"].items()
+            if abs(s - scores["in_notebook"][gid]) > 0.01 + 1e-9}
+
+
 @pytest.mark.parametrize("assignment_id", _assignments())
-def test_instructor_answers_get_full_marks(graded_class, assignment_id):
-    grades = graded_class(assignment_id).grades["instructor"]
-    assert grades, "the instructor's notebook was not graded"
-    lost = {gid: sg for gid, sg in grades.items() if sg[0] < sg[1]}
+def test_instructor_answers_get_full_marks(judge, assignment_id):
+    scores = judge(assignment_id).scores()
+    assert scores["verified"], "the notebook has no verified item"
+    lost = {gid: sg for gid, sg in _grades(scores).items() if sg[0] < sg[1]}
     assert not lost, f"instructor answers lost marks: {lost}"
+    assert not _agree(scores), f"verifier vs in-notebook check: {_agree(scores)}"
 
 
 @pytest.mark.parametrize("assignment_id", _assignments())
-def test_untouched_release_notebook_gets_zero(graded_class, assignment_id):
-    grades = graded_class(assignment_id).grades["blank"]
-    assert grades and sum(m for _, m in grades.values()) > 0
-    earned = {gid: s for gid, (s, _) in grades.items() if s > 0}
-    assert not earned, f"a blank notebook earned points: {earned}"
+def test_untouched_release_notebook_gets_zero(judge, assignment_id):
+    scores = judge(assignment_id).scores(blank=True)
+    assert sum(scores["max"].values()) > 0
+    for which in ("verified", "in_notebook"):
+        earned = {gid: s for gid, s in scores[which].items() if s > 0}
+        assert not earned, f"a blank notebook earned points ({which}): {earned}"
 
 
 @pytest.mark.parametrize("assignment_id,variant", _variants("mistake"))
-def test_mistake_loses_marks_on_its_own_item_only(graded_class, assignment_id, variant):
-    graded = graded_class(assignment_id)
-    grades = graded.grades[graded.student_of(variant)]
-    assert verdict(grades, variant, mistake=True) == ""
+def test_mistake_loses_marks_on_its_own_item_only(judge, assignment_id, variant):
+    scores = judge(assignment_id).scores({variant.cell_id: variant.code})
+    assert verdict(_grades(scores), variant, mistake=True) == ""
+    assert not _agree(scores), f"verifier vs in-notebook check: {_agree(scores)}"
 
 
 @pytest.mark.parametrize("assignment_id,variant", _variants("alternative"))
-def test_correct_alternative_keeps_full_marks(graded_class, assignment_id, variant):
-    graded = graded_class(assignment_id)
-    grades = graded.grades[graded.student_of(variant)]
-    assert verdict(grades, variant, mistake=False) == ""
+def test_correct_alternative_keeps_full_marks(judge, assignment_id, variant):
+    scores = judge(assignment_id).scores({variant.cell_id: variant.code})
+    assert verdict(_grades(scores), variant, mistake=False) == ""
+    assert not _agree(scores), f"verifier vs in-notebook check: {_agree(scores)}"
 
 
 def test_catalogue_covers_every_graded_function(course):
