@@ -12,8 +12,10 @@ output makes nbgrader give the whole cell 0. Failures are reported as hint
 lines on stdout and reflected in the returned score instead. Expected values
 are never printed: the hints say what to look at, not what the answer is.
 
-The same cases can be replayed outside the student's kernel later: they are
-plain inputs plus a reference, and `run_cases` returns plain results.
+The same cases are judged outside the student's kernel too: they are plain
+inputs plus a reference, the probe (probe.py) hands back what the student's
+function did with them, and the verifier (grading/verify.py) scores that with
+`report_function` and the other checks here.
 """
 from __future__ import annotations
 
@@ -250,10 +252,6 @@ def forbidden_calls(func: Callable, _seen: set | None = None) -> list[str]:
 # ----------------------------------------------------------------------------
 # Running cases
 # ----------------------------------------------------------------------------
-def _shape_text(x) -> str:
-    return "\u00d7".join(str(n) for n in np.shape(x)) or "scalar"
-
-
 def _same_value(a, b) -> bool:
     """Exact equality for plain data, element-wise closeness for arrays."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):

@@ -18,7 +18,6 @@ GOLDEN = Path(__file__).parent / "lms" / "blackboard"
 def test_the_format_is_registered():
     assert get_format("blackboard") is FORMAT
     assert FORMAT.id_fields == ("username", "student_id")
-    assert FORMAT.needs_assignment_ids is True
 
 
 # -- roster -------------------------------------------------------------------

@@ -18,7 +18,6 @@ GOLDEN = Path(__file__).parent / "lms" / "brightspace"
 def test_the_format_is_registered():
     assert get_format("brightspace") is FORMAT
     assert FORMAT.id_fields == ("org_defined_id", "username")
-    assert FORMAT.needs_assignment_ids is False
 
 
 # -- roster -------------------------------------------------------------------

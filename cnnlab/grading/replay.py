@@ -3,10 +3,10 @@
 Every hidden block calls exactly one `cnnlab.checks.check_*` with its cases as
 data. `hidden_items` runs each block from source/ in this (trusted) process
 with those functions swapped for recorders, so the items, their cases, their
-references and their points are known without running any student code. A
-verifier that scores from plain results (issue #4) starts here; today the
-tests use it to prove the hidden blocks are declarative and agree with the
-instructor's answers.
+references and their points are known without running any student code.
+The verifier (verify.py) builds its answer key from these items, the probe
+plan (plan.py) sends their cases' inputs to the kernel, and otter's version
+and the class report read their cases and units from them.
 """
 from __future__ import annotations
 

@@ -89,7 +89,6 @@ class LmsFormat:
     #: Keys of RosterRow.ids this LMS exports, the first being the default nbgrader student id.
     id_fields: ClassVar[tuple[str, ...]]
     #: The setting a TA must give for each assignment (course.yml lms.<name>.assignments), if any.
-    needs_assignment_ids: ClassVar[bool] = False
 
     def id_column(self, student_id_field: str, columns: dict[str, str]) -> str:
         """The column of `columns` ({ids key: header}) that holds the student ids, or a one-line LmsError."""

@@ -83,7 +83,6 @@ class BlackboardFormat(LmsFormat):
     name = "blackboard"
     title = "Blackboard Learn"
     id_fields = ("username", "student_id")
-    needs_assignment_ids = True
 
     def __init__(self, assignment: str = ""):
         #: The assignment's name in Blackboard, when known: it makes usernames

@@ -92,7 +92,6 @@ class BrightspaceFormat(LmsFormat):
     name = "brightspace"
     title = "Brightspace"
     id_fields = ("org_defined_id", "username")
-    needs_assignment_ids = False
 
     # -- roster ----------------------------------------------------------
     def parse_roster(self, text: str) -> list[RosterRow]:

@@ -101,7 +101,6 @@ class Canvas(LmsFormat):
     name = "canvas"
     title = "Canvas"
     id_fields = ("sis_login_id", "sis_user_id", "lms_user_id")
-    needs_assignment_ids = False   # a column without an id matches by title, else Canvas creates one
 
     # -- roster ---------------------------------------------------------------
     def parse_roster(self, text: str) -> list[RosterRow]:

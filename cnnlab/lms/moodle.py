@@ -82,7 +82,6 @@ class Moodle(LmsFormat):
     name = "moodle"
     title = "Moodle"
     id_fields = ("email", "id_number", "username")
-    needs_assignment_ids = False   # grade columns are mapped to items in Moodle's import form
 
     # -- roster ---------------------------------------------------------------
     def parse_roster(self, text: str) -> list[RosterRow]:
