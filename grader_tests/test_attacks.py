@@ -193,6 +193,16 @@ def test_no_hidden_test_reaches_a_student(graded):
             assert not [m for m in HIDDEN_MARKS if m in text], (student, path.name)
 
 
+def test_no_cell_keeps_more_output_than_the_cap(graded):
+    """Display updates count against the 256 KiB per-cell cap too (issue 15); a
+    test cell may add the verifier's report to what its visible part printed."""
+    root = graded["root"]
+    for student in graded["results"]:
+        nb = nbformat.read(root / "autograded" / student / A / f"{NB}.ipynb", as_version=4)
+        kept = max(len(json.dumps(c.get("outputs", []))) for c in nb.cells if c.cell_type == "code")
+        assert kept <= 256 * 1024 + 64 * 1024, (student, kept)
+
+
 def test_the_ta_keeps_the_evidence(graded):
     evidence = graded["root"] / ".cnnlab" / "evidence" / A / f"{slug('patched grading helper')}.json"
     kept = json.loads(evidence.read_text())[f"{NB}/pool2d_hidden"]

@@ -4,15 +4,22 @@ kernel over ipc) and must fail, with the host untouched."""
 from __future__ import annotations
 
 import json
+import os
+import site
 import socket
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
+import cnnlab.grading.sandbox as sandbox
+from cnnlab.checks import FORBIDDEN_LIBRARIES
 from cnnlab.grading.execute import execute_notebook
-from cnnlab.grading.sandbox import check_available
+from cnnlab.grading.sandbox import Limits, bwrap_argv, check_available, claim_uid, prepare_job_dir
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -150,3 +157,157 @@ def test_concurrent_sandboxes_never_share_a_uid():
 
     with claim_uid() as first, claim_uid() as second:
         assert first != second and min(first, second) >= 61000
+
+
+# --- issue 15: one memory cap for the whole sandbox, bounded /tmp and job folder, hidden libraries ---
+def _sandboxed(tmp: str, uid: int, script: str, limits: Limits) -> list[str]:
+    """The argv that runs a Python script in the sandbox of `uid`, with tmp/job as its job folder."""
+    job = Path(tmp) / "job"
+    prepare_job_dir(job, uid)
+    return bwrap_argv(job, [sys.executable, "-u", "-c", script], limits, uid=uid)
+
+
+FORKED_HOGS = """
+import os, select, time
+import numpy as np
+r, w = os.pipe()
+children = []
+for _ in range(5):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            hog = np.ones(2**30 // 8)   # 1 GiB, every page touched: within the per-process limit
+            os.write(w, b"%d " % os.getpid())
+            time.sleep(60)
+        finally:
+            os._exit(0)
+    children.append(pid)
+os.close(w)
+held, dead, deadline = set(), set(), time.time() + 45
+while len(held | dead) < 5 and time.time() < deadline:   # until each child holds its GiB or was killed
+    if select.select([r], [], [], 0.2)[0]:
+        held |= {int(p) for p in os.read(r, 4096).split()}
+    dead |= {pid for pid in children if pid not in dead and os.waitpid(pid, os.WNOHANG)[0]}
+print("holding", len(held - dead), "killed", len(dead))
+for pid in set(children) - dead:
+    os.kill(pid, 9)
+"""
+
+
+def test_forked_children_together_cannot_exceed_the_sandbox_memory_cap():
+    cells, _ = _run(FORKED_HOGS, "print('next cell runs')", timeout=60)
+    out = _printed(cells[0])
+    holding = int(out.split("holding ")[1].split()[0])
+    assert holding < 5, out
+    assert holding * 2**30 < Limits().sandbox_memory_bytes, out   # 2 at most
+    assert "next cell runs" in _printed(cells[1])                   # the kernel (and the host) are fine
+
+
+FILL = """
+import errno
+written, error = 0, None
+try:
+    for i in range({files}):                 # files of 64 MiB: the largest file allowed
+        with open({where!r} + f"/fill{{i}}", "wb") as f:
+            for _ in range(4):
+                f.write(bytes(16 * 2**20))
+                written += 16 * 2**20
+except OSError as e:
+    error = errno.errorcode.get(e.errno)
+print("written", written, "error", error)
+"""
+
+
+def test_the_private_tmp_is_refused_beyond_its_size():
+    cells, _ = _run(FILL.format(files=16, where="/tmp"))   # 1 GiB
+    out = _printed(cells[0]).split()
+    assert out[3] == "ENOSPC" and int(out[1]) <= Limits().tmp_bytes, out
+
+
+def test_a_full_job_folder_costs_only_its_own_sandbox():
+    limits = Limits()
+    fill = FILL.format(files=32, where=".") + "import sys; sys.stdin.read()  # stays, its folder full\n"
+    write = "open('one', 'wb').write(bytes(64 * 2**20)); print('wrote')"
+    with sandbox.job_folder(limits) as a, sandbox.job_folder(limits) as b, \
+            claim_uid() as uid_a, claim_uid() as uid_b:
+        full = subprocess.Popen(_sandboxed(a, uid_a, fill, limits), stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True)
+        filled = full.stdout.readline().split()
+        other = subprocess.run(_sandboxed(b, uid_b, write, limits), capture_output=True, text=True, timeout=60)
+        full.stdin.close()
+        full.wait(timeout=30)
+    assert filled[3] == "ENOSPC" and int(filled[1]) <= limits.job_bytes, filled   # 2 GiB were tried
+    assert other.stdout.strip() == "wrote", other.stderr[-500:]                   # beside it, at the same time
+
+
+def test_one_cgroup_per_sandbox_caps_it_and_is_gone_after_the_claim():
+    limits = Limits()
+    with sandbox.job_folder(limits) as tmp, claim_uid() as uid:
+        dirs = sandbox.cgroup_dirs(uid)
+        proc = subprocess.Popen(_sandboxed(tmp, uid, "import sys; print('in'); sys.stdin.read()", limits),
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert proc.stdout.readline().strip() == "in"
+        memory = next(d for d in dirs if (d / "memory.max").exists() or (d / "memory.limit_in_bytes").exists())
+        cap = (memory / "memory.max") if (memory / "memory.max").exists() else (memory / "memory.limit_in_bytes")
+        assert int(cap.read_text()) == limits.sandbox_memory_bytes
+        assert proc.pid in [int(p) for p in (memory / "cgroup.procs").read_text().split()]  # bwrap and all below
+        proc.stdin.close()
+        proc.wait(timeout=30)
+    assert dirs and not any(d.exists() for d in dirs)
+
+
+def test_libraries_stay_hidden_even_from_the_base_interpreters_site_packages():
+    places = [p for p in site.getsitepackages([sys.base_prefix]) if Path(p).is_dir()]
+    places += [str(p) for pattern in ("/usr/lib/python3*/dist-packages", "/usr/local/lib/python3*/*-packages")
+               for p in sorted(Path("/").glob(pattern.lstrip("/")))]
+    assert any("scipy" in os.listdir(p) for p in places), "the base Python has no scipy: nothing to test"
+    cells, _ = _run(f"""
+import importlib, sys
+import numpy, matplotlib.pyplot, ipykernel      # what answers and the kernel need still imports
+for place in {places!r}:
+    sys.path.insert(0, place)
+    for name in [m for m in sys.modules if m.split(".")[0] == "scipy"]:
+        del sys.modules[name]
+    importlib.invalidate_caches()
+    for library, function in [("scipy.ndimage", "maximum_filter"), ("scipy.signal", "correlate2d")]:
+        try:
+            getattr(importlib.import_module(library), function)
+            print("imported", library, "from", place)
+        except (ImportError, AttributeError):
+            print("hidden", library, "from", place)
+    sys.path.remove(place)
+""")
+    out = _printed(cells[0])
+    assert not [o for o in cells[0].outputs if o.output_type == "error"], cells[0].outputs
+    assert "imported" not in out and out.count("hidden") == 2 * len(places), out
+
+
+def test_forbidden_libraries_are_found_in_every_site_folder_as_folders_and_single_files(tmp_path):
+    site_packages = tmp_path / "lib" / "python3.11" / "site-packages"
+    dist_packages = tmp_path / "local" / "lib" / "python3" / "dist-packages"
+    for folder in ("scipy/ndimage", "scipy/fft", "torch", "numpy"):
+        (site_packages / folder).mkdir(parents=True)
+    dist_packages.mkdir(parents=True)
+    for name in ("cv2.cpython-311-x86_64-linux-gnu.so", "skimage.py", "cv2_helpers.py", "keras-3.0.dist-info"):
+        (dist_packages / name).write_text("")
+    assert set(sandbox.hidden_libraries((tmp_path,))) == {
+        site_packages / "scipy" / "ndimage", site_packages / "torch",
+        dist_packages / "cv2.cpython-311-x86_64-linux-gnu.so", dist_packages / "skimage.py"}
+    assert set(sandbox.HIDDEN_PACKAGES) == {lib.replace(".", "/") for lib in FORBIDDEN_LIBRARIES}  # one list
+
+
+def test_without_cgroups_or_mounts_the_sandbox_falls_back_and_says_so_once(monkeypatch, caplog):
+    class NoMounts:
+        def mount(self, *args):
+            return -1
+
+    monkeypatch.setattr(sandbox, "hierarchies", lambda: ())
+    monkeypatch.setattr(sandbox, "_libc", lambda: NoMounts())
+    monkeypatch.setattr(sandbox, "_warned", set())
+    with caplog.at_level("WARNING", logger=sandbox.__name__):
+        for _ in range(2):
+            with sandbox.job_folder() as tmp, claim_uid() as uid:
+                argv = bwrap_argv(Path(tmp), ["true"], uid=uid)
+                assert os.path.isdir(tmp)
+    assert Path(argv[0]).name == "bwrap" and f"--as={Limits().memory_bytes}" in argv   # per-process limits only
+    assert len(caplog.records) == 2, caplog.text   # one for the cgroup, one for the job folders

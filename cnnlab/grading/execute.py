@@ -5,8 +5,9 @@ launches ipykernel inside bubblewrap (sandbox.py) and talks to it over ZeroMQ's
 ipc transport through sockets in the job folder (TCP does not cross the
 network namespace). The client side is nbgrader's own Execute preprocessor, so
 timeouts, interrupts and error outputs are exactly `nbgrader autograde`'s, plus
-a cap on each cell's output and kernel death turned into error outputs on
-every cell that did not finish, so no test passes by not running.
+a cap on each cell's output (display updates included), outputs that no later
+cell can change, and kernel death turned into error outputs on every cell
+that did not finish, so no test passes by not running.
 
 `execute_notebook(nb_json, files, settings)` takes and returns JSON-able data
 only, so it can run on any worker: a thread of this process, or a Dask worker
@@ -17,11 +18,11 @@ metadata) onto the trusted, sanitized notebook.
 """
 from __future__ import annotations
 
+import copy
 import json
 import os
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -31,13 +32,14 @@ from pathlib import Path
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat.v4 import output_from_msg
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Instance, Integer, Unicode
 from traitlets.config import Config
 
 from ..probe import MIME
 from .plan import Step, plan_steps, run_notebook, salvage_steps
-from .sandbox import FIRST_UID, Limits, bwrap_argv, claim_uid, kill_uid, prepare_job_dir
+from .sandbox import FIRST_UID, Limits, bwrap_argv, claim_uid, job_folder, kill_uid, prepare_job_dir
 
 TRUNCATED = "\n[output truncated: this cell printed more than the grader keeps]\n"
 
@@ -81,30 +83,74 @@ class StuckKernelError(DeadKernelError):
     """A cell ran out of time and its kernel did not stop when interrupted."""
 
 
+#: bytes an output adds to its message's content ("output_type", a list's comma):
+#: with them counted, a cell's outputs as JSON never outgrow what was counted for it
+OUTPUT_KEYS = 40
+
+
+def _size(msg: dict) -> int:
+    return len(json.dumps(msg.get("content", {}), default=str)) + OUTPUT_KEYS
+
+
 class CappedExecute(Execute):
     """nbgrader's Execute, keeping at most `max_cell_output` bytes of output per
-    cell, and remembering which cells finished (got a reply)."""
+    cell, and a copy of each cell's outputs as they were when it finished.
+
+    nbclient lets a display update (update_display_data, or a display shown
+    again under its display_id) rewrite every output with that id, in any
+    cell, and counts none of its bytes. Here an update changes only outputs of
+    the cell running now, and what it writes counts against that cell's cap:
+    nothing a later cell does (a hook, a thread, a hidden block) changes what
+    a finished cell printed or what a probe reported."""
 
     max_cell_output = Integer(256 * 1024, help="Bytes of output kept per cell.").tag(config=True)
     max_probe_output = Integer(16 * 1024**2, help="Bytes kept of a probe cell (plain data of every case).").tag(config=True)
     wide_cells: set = set()  # indices of probe cells
 
-    def output(self, outs, msg, display_id, cell_index):
+    def _keep(self, outs, cell_index: int, size: int) -> bool:
+        """Count `size` bytes written to a cell; past its cap nothing more is kept (and the cell says so once)."""
         used = self.__dict__.setdefault("_output_used", {})
-        used[cell_index] = used.get(cell_index, 0) + len(json.dumps(msg.get("content", {}), default=str))
+        used[cell_index] = used.get(cell_index, 0) + size
         cap = self.max_probe_output if cell_index in self.wide_cells else self.max_cell_output
-        if used[cell_index] > cap:
-            noted = self.__dict__.setdefault("_truncated", set())
-            if cell_index not in noted:
-                noted.add(cell_index)
-                outs.append(nbformat.v4.new_output("stream", name="stdout", text=TRUNCATED))
+        if used[cell_index] <= cap:
+            return True
+        noted = self.__dict__.setdefault("_truncated", set())
+        if cell_index not in noted:
+            noted.add(cell_index)
+            outs.append(nbformat.v4.new_output("stream", name="stdout", text=TRUNCATED))
+        return False
+
+    def output(self, outs, msg, display_id, cell_index):
+        if not self._keep(outs, cell_index, _size(msg)):
             return None
         return super().output(outs, msg, display_id, cell_index)
 
-    def on_cell_executed(self, **kwargs):
-        # the cell running when the kernel died has an execution count but no reply
-        self.__dict__.setdefault("finished", set()).add(kwargs["cell_index"])
-        return super().on_cell_executed(**kwargs)
+    def process_message(self, msg, cell, cell_index):
+        self.__dict__["running"] = (cell_index, cell)  # the only cell a display update may change
+        return super().process_message(msg, cell, cell_index)
+
+    def _update_display_id(self, display_id, msg):
+        """nbclient's, for the running cell's outputs only; an update replaces
+        data, so its bytes count once per output it rewrites."""
+        cell_index, cell = self.__dict__["running"]
+        targets = self._display_id_map.get(display_id, {}).get(cell_index)
+        if not targets or not self._keep(cell.outputs, cell_index, _size(msg) * len(targets)):
+            return
+        try:
+            out = output_from_msg({**msg, "header": {**msg["header"], "msg_type": "display_data"}})
+        except (KeyError, ValueError):
+            return
+        for k in targets:
+            if k < len(cell.outputs):
+                cell.outputs[k]["data"], cell.outputs[k]["metadata"] = out["data"], out["metadata"]
+
+    def preprocess_cell(self, cell, resources, index):
+        """Run one cell; keep a copy of its outputs as they are now that its
+        reply has come (and of no cell whose kernel died before replying)."""
+        cell, resources = super().preprocess_cell(cell, resources, index)
+        self.__dict__.setdefault("kept", {})[index] = copy.deepcopy(
+            {"outputs": cell.get("outputs", []), "execution_count": cell.get("execution_count")})
+        return cell, resources
 
     async def _async_handle_timeout(self, timeout, cell=None):
         self.__dict__["timed_out_now"] = True
@@ -238,8 +284,10 @@ def _dead(reason: str):
 
 
 def _probe_report(result: dict) -> dict:
-    """The probe's own display message; the last one counts (student code
-    running inside the probe could display more, but only of its own data)."""
+    """The probe's own display message, from the probe cell's outputs as they
+    were when it finished; the last one counts (student code running inside
+    the probe could display more, but only of data it has before any hidden
+    block has run)."""
     reports = [o["data"][MIME] for o in result["outputs"]
                if o.get("output_type") == "display_data" and isinstance(o.get("data"), dict) and MIME in o["data"]]
     if not reports:
@@ -255,7 +303,7 @@ def _run(nb, steps: list[Step], files: dict[str, bytes], settings: dict, uid: in
     """One kernel, the given steps in order. Returns (status, outputs per step, finished step indices)."""
     limits = Limits(**settings.get("limits", {}))
     run = run_notebook(nb, steps)
-    with tempfile.TemporaryDirectory(prefix="cnnlab-job-") as tmp:
+    with job_folder(limits) as tmp:  # a tmpfs of its own: a full job folder costs only this student
         job = Path(tmp) / "job"
         job.mkdir()
         for name, data in files.items():  # course files the notebook reads (never student extras)
@@ -301,11 +349,10 @@ def _run(nb, steps: list[Step], files: dict[str, bytes], settings: dict, uid: in
             watchdog.cancel()
             if km.sandboxed:
                 kill_uid(km.sandbox_uid)
-    finished = executor.__dict__.get("finished", set())
-    if status == "ok":
-        finished = set(range(len(steps)))
-    outputs = [{"outputs": c.get("outputs", []), "execution_count": c.get("execution_count")} for c in run.cells]
-    return status, outputs, finished
+    kept = executor.__dict__.get("kept", {})  # each step's outputs as it finished: later steps cannot change them
+    outputs = [kept[i] if i in kept else {"outputs": c.get("outputs", []), "execution_count": c.get("execution_count")}
+               for i, c in enumerate(run.cells)]  # the step the kernel died in (updates from no other step touch it)
+    return status, outputs, set(kept)
 
 
 def lay_outputs(trusted_nb, executed_json: str | None, reason: str) -> None:

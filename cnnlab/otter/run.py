@@ -24,14 +24,13 @@ import json
 import shutil
 import subprocess
 import sys
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-from ..grading.sandbox import Limits, bwrap_argv, check_available, claim_uid, kill_uid, prepare_job_dir
+from ..grading.sandbox import Limits, bwrap_argv, check_available, claim_uid, job_folder, kill_uid, prepare_job_dir
 from .master import Question
 
 MAX_NOTEBOOK_BYTES = 20 * 1024**2
@@ -125,7 +124,7 @@ def grade_one(submission: Path, autograder_zip: Path, notebook: str, questions: 
     except SubmissionError as exc:
         result.error = str(exc)
         return result
-    with tempfile.TemporaryDirectory(prefix="cnnlab-otter-run-") as tmp, claim_uid() as uid:
+    with job_folder(limits, prefix="cnnlab-otter-run-") as tmp, claim_uid() as uid:  # a tmpfs of its own
         job = Path(tmp) / "job"
         (job / "out").mkdir(parents=True)
         (job / f"{notebook}.ipynb").write_bytes(data)

@@ -189,4 +189,158 @@ _sys.path.insert(0, ".")
 del _sys.modules["numpy"]
 import numpy as np
 ''', "sys.modules", files={"numpy.py": "allclose = lambda *a, **k: True\narray_equal = allclose\n"}),
+    # --- second red team (issue 15): display updates and output caps ---
+    Attack("publisher patch gives the probe's report a display_id; a hook rewrites it after the hidden tests", '''
+import json as _json, re as _re
+import cnnlab.probe as _p
+_ip = get_ipython()
+_publish, _specs = _ip.display_pub.publish, {}
+def _tagged(data, metadata=None, **kw):  # every report leaves with a display_id the hook knows
+    if isinstance(data, dict) and _p.MIME in data and not kw.get("update"):
+        kw["transient"] = {"display_id": "probe-" + data[_p.MIME]["item"]}
+    return _publish(data, metadata, **kw)
+_ip.display_pub.publish = _tagged
+def _rewrite(result):
+    src, ns = result.info.raw_cell, _ip.user_ns
+    m = _re.search(r"probe\\.run\\((.*)\\)", src)
+    if m:  # a probe cell: remember its cases
+        spec = _json.loads(eval(m.group(1)))
+        _specs[spec["item"]] = spec
+    for spec in _specs.values():  # once a hidden block has run, report what the reference returns
+        report, ref = None, ns.get("_reference_" + spec["name"])
+        if spec["kind"] == "function" and ref is not None:
+            report = {"item": spec["item"], "kind": "function", **_p.probe_function(ref, spec["cases"])}
+        key = _re.search(r'check_choices\\("' + spec["name"] + r'", (\\{[^}]*\\})', src)
+        if key:
+            report = {"item": spec["item"], "kind": spec["kind"], "found": True, "value": _p.encode(eval(key.group(1)))}
+        if report:
+            _publish({_p.MIME: report}, {}, transient={"display_id": "probe-" + spec["item"]}, update=True)
+_ip.events.register("post_run_cell", _rewrite)
+''', "event hook"),
+    Attack("a hook re-shows the probe's report under a display_id and rewrites it after the hidden tests", '''
+import json as _json, re as _re
+import cnnlab.probe as _p
+from IPython.display import display as _display, update_display as _update
+_ip, _specs = get_ipython(), {}
+def _reshow(result):
+    src, ns = result.info.raw_cell, _ip.user_ns
+    m = _re.search(r"probe\\.run\\((.*)\\)", src)
+    if m:  # a probe cell: the last report counts, so show an honest one again, under an id of our own
+        spec = _json.loads(eval(m.group(1)))
+        _specs[spec["item"]] = spec
+        report = {"item": spec["item"], "kind": spec["kind"], "found": spec["name"] in ns}
+        if spec["kind"] == "function":
+            report.update(_p.probe_function(ns[spec["name"]], spec["cases"]))
+        else:
+            report["value"] = _p.encode(ns.get(spec["name"]))
+        _display({_p.MIME: report}, raw=True, display_id="again-" + spec["item"])
+    for spec in _specs.values():
+        ref = ns.get("_reference_" + spec["name"])
+        if spec["kind"] == "function" and ref is not None:
+            report = {"item": spec["item"], "kind": "function", **_p.probe_function(ref, spec["cases"])}
+            _update({_p.MIME: report}, raw=True, display_id="again-" + spec["item"])
+        key = _re.search(r'check_choices\\("' + spec["name"] + r'", (\\{[^}]*\\})', src)
+        if key:
+            report = {"item": spec["item"], "kind": spec["kind"], "found": True, "value": _p.encode(eval(key.group(1)))}
+            _update({_p.MIME: report}, raw=True, display_id="again-" + spec["item"])
+_ip.events.register("post_run_cell", _reshow)
+''', "event hook"),
+    Attack("a thread rewrites the probe's report once the hidden reference exists", '''
+import json as _json, threading as _threading, time as _time
+import cnnlab.probe as _p
+_ip = get_ipython()
+_publish, _cases = _ip.display_pub.publish, {}
+def _tagged(data, metadata=None, **kw):  # the report leaves with a display_id, its cases are remembered
+    if isinstance(data, dict) and _p.MIME in data and not kw.get("update"):
+        kw["transient"] = {"display_id": "probe-" + data[_p.MIME]["item"]}
+    return _publish(data, metadata, **kw)
+_ip.display_pub.publish = _tagged
+_run = _p.run
+def _remember(spec_json):
+    spec = _json.loads(spec_json)
+    _cases[spec["item"]] = spec
+    return _run(spec_json)
+_p.run = _remember
+def _watch():  # a thread's displays go to whichever cell runs now: a hidden one, later on
+    while True:
+        ref = _ip.user_ns.get("_reference_pool2d")
+        spec = next((s for s in _cases.values() if s["name"] == "pool2d"), None)
+        if ref is not None and spec is not None:
+            report = {"item": spec["item"], "kind": "function", **_p.probe_function(ref, spec["cases"])}
+            for _ in range(200):
+                _publish({_p.MIME: report}, {}, transient={"display_id": "probe-" + spec["item"]}, update=True)
+                _time.sleep(0.005)
+            return
+        _time.sleep(0.001)
+_threading.Thread(target=_watch, daemon=True).start()
+''', "starts threads"),
+    Attack("a hook copies the hidden tests into an earlier cell's output", '''
+from IPython.display import display as _display, update_display as _update
+_display({"text/plain": "pool2d: done"}, raw=True, display_id="notes")
+_seen = []
+def _copy(info):  # every later cell's source, hidden blocks included, into the output above
+    _seen.append(info.raw_cell)
+    _update({"text/plain": "\\n".join(_seen)}, raw=True, display_id="notes")
+get_ipython().events.register("pre_run_cell", _copy)
+''', "event hook"),
+    Attack("output flood through display updates", '''
+from IPython.display import display as _display
+_shown = _display({"text/plain": "."}, raw=True, display_id=True)
+for _ in range(63):  # one display, shown 64 times: each update rewrites all 64
+    _shown.display({"text/plain": "."}, raw=True)
+for _ in range(8):
+    _shown.update({"text/plain": "x" * 65536}, raw=True)
+''', None),
+    # --- second red team (issue 15): libraries, memory and disk ---
+    # scipy.ndimage from the base interpreter's own site-packages (which the venv does not use), loaded in a
+    # closure under a name built from pieces: correct on every hidden case of pool2d, so a real threat
+    Attack("library pooling from the base interpreter through a closure", '''
+def _library_pool():
+    import importlib, site, sys
+    base = site.getsitepackages([sys.base_prefix])[0]  # the interpreter's own, not the venv's
+    for _name in [m for m in sys.modules if m.split(".")[0] == "sci" + "py"]:
+        del sys.modules[_name]
+    sys.path.insert(0, base)
+    try:
+        nd = importlib.import_module("sci" + "py.nd" + "image")
+    finally:
+        sys.path.remove(base)
+    filters = {"max": nd.maximum_filter, "avg": nd.uniform_filter}
+
+    def pool(x, size=2, stride=None, mode="max"):
+        if mode not in filters:
+            raise ValueError(mode)
+        stride = size if stride is None else stride
+        x = np.asarray(x, dtype=float)
+        full = filters[mode](x, size=(size, size) + (1,) * (x.ndim - 2))
+        h, w, o = (x.shape[0] - size) // stride + 1, (x.shape[1] - size) // stride + 1, size // 2
+        return full[o:o + h * stride:stride, o:o + w * stride:stride].astype(float)
+    return pool
+pool2d = _library_pool()
+''', "built at run time"),
+    # each child within the per-process limit, together more than the sandbox may have
+    Attack("memory flood through forked children", '''
+import os as _os, time as _time
+for _ in range(5):  # 5 children of 1 GiB each, every page touched: each under the 2 GiB per-process limit
+    if _os.fork() == 0:
+        try:
+            _hog = np.ones(2**30 // 8)
+            _time.sleep(60)
+        finally:
+            _os._exit(0)
+_time.sleep(4)  # they hold it while the rest is graded
+''', "fork"),
+    # the job folder was on the host's disk: a full disk failed every classmate graded after
+    Attack("disk flood of the job folder and /tmp", '''
+import os as _os
+for _where in (".", "/tmp"):
+    for _i in range(32):  # 32 files of 64 MiB (the largest file allowed): 2 GiB in each place
+        try:
+            with open(_os.path.join(_where, f"_fill{_i}"), "wb") as _f:
+                for _ in range(64):
+                    _f.write(bytes(2**20))
+        except OSError:
+            break
+''', None),
+    # --- second red team (issue 15): intake ---
 ]
