@@ -20,6 +20,9 @@ from cnnlab.simulate import load_catalogue
 
 from conftest import cnnlab_cmd, course_with_timeout, run_env
 
+#: one worker builds this module's fixtures once (pytest-xdist --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("broken")
+
 A, NB = "04_dimensions", "dimensions"
 MISTAKE = "missing +1"  # a conv_output_size mistake the hidden tests catch
 

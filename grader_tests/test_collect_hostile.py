@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -35,6 +34,9 @@ from cnnlab.lms.roster import import_roster
 from cnnlab.lms.settings import lms_settings
 
 from conftest import BIN, cnnlab_cmd, copy_course, run_env
+
+#: one worker builds this module's fixtures once (pytest-xdist --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("collect")
 
 A, NB = "01_why_cnns", "why_cnns.ipynb"
 GOLDEN = Path(__file__).parent / "lms"

@@ -13,7 +13,7 @@ import json
 import nbformat
 import pytest
 
-from cnnlab.grading.execute import TRUNCATED, execute_notebook
+from cnnlab.grading.execute import TRUNCATED, CappedExecute, execute_notebook
 from cnnlab.probe import MIME
 
 CAP = 64 * 1024
@@ -78,3 +78,14 @@ def test_display_updates_count_against_the_cap(executed):
     _, cells = executed
     assert len(json.dumps(cells[0].outputs)) <= CAP
     assert _texts(cells[0])[-1] == TRUNCATED and all(t == "." for t in _texts(cells[0])[2:-1])
+
+
+def test_widget_messages_cannot_fill_the_graders_memory():
+    """nbclient keeps every comm (widget) state a kernel sends, in the grader's process."""
+    executor = CappedExecute(max_comm_bytes=4 * 1024**2)
+    for i in range(64):  # 64 MiB of widget state, one new comm at a time
+        msg = {"msg_type": "comm_msg", "header": {"msg_type": "comm_msg"},
+               "content": {"comm_id": f"c{i}", "data": {"state": {"value": "x" * 1024**2}}}}
+        executor.handle_comm_msg([], msg, 0)
+    kept = len(json.dumps(executor.widget_state))
+    assert 0 < kept <= 4 * 1024**2, kept

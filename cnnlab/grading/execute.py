@@ -125,6 +125,17 @@ class CappedExecute(Execute):
             return None
         return super().output(outs, msg, display_id, cell_index)
 
+    max_comm_bytes = Integer(16 * 1024**2, help="Bytes of comm (widget) messages a run may send; nbclient keeps "
+                                                "every widget state in the grader's memory, so past this they are "
+                                                "dropped.").tag(config=True)
+
+    def handle_comm_msg(self, outs, msg, cell_index):
+        used = self.__dict__.get("_comm_used", 0) + _size(msg)
+        self.__dict__["_comm_used"] = used
+        if used > self.max_comm_bytes:  # a kernel could otherwise fill the grader's memory with widget state
+            return None
+        return super().handle_comm_msg(outs, msg, cell_index)
+
     def process_message(self, msg, cell, cell_index):
         self.__dict__["running"] = (cell_index, cell)  # the only cell a display update may change
         return super().process_message(msg, cell, cell_index)
