@@ -34,7 +34,7 @@ BIN = Path(sys.executable).parent
 
 def make_class(course, root: Path, assignment: str, n: int) -> None:
     a = course.assignment(assignment)
-    mistakes, _ = load_catalogue(course, assignment)
+    mistakes, _ = load_catalogue(assignment)
     for name in ("nbgrader_config.py", "course.yml"):
         shutil.copy2(course.root / name, root / name)
     for folder in ("source", "release"):
@@ -74,7 +74,7 @@ def timed(cmd: list[str], cwd: Path) -> float:
 
 def costs() -> dict[str, float]:
     """Start-up costs measured here: a bare kernel, and a kernel inside the sandbox."""
-    from cnnlab.grading.execute import execute_notebook
+    from cnnlab.grading.kernel import execute_notebook
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}

@@ -185,7 +185,8 @@ def _lookup(name: str, namespace: dict | None):
     return ns.get(name, _MISSING)
 
 
-def _is_forbidden_module_name(modname: str | None) -> bool:
+def is_forbidden_module(modname: str | None) -> bool:
+    """The one rule of what counts as a forbidden library (also tamper.py's static reading)."""
     if not modname:
         return False
     return any(modname == lib or modname.startswith(lib + ".") for lib in FORBIDDEN_LIBRARIES)
@@ -193,9 +194,9 @@ def _is_forbidden_module_name(modname: str | None) -> bool:
 
 def _describe_forbidden(obj) -> str | None:
     if isinstance(obj, types.ModuleType):
-        return obj.__name__ if _is_forbidden_module_name(obj.__name__) else None
+        return obj.__name__ if is_forbidden_module(obj.__name__) else None
     modname = getattr(obj, "__module__", None)
-    if isinstance(modname, str) and _is_forbidden_module_name(modname):
+    if isinstance(modname, str) and is_forbidden_module(modname):
         return f"{modname}.{getattr(obj, '__name__', '?')}"
     return None
 
@@ -226,7 +227,7 @@ def forbidden_calls(func: Callable, _seen: set | None = None) -> list[str]:
     for c in _code_objects(code):
         names.update(c.co_names)
     for name in sorted(names):
-        if _is_forbidden_module_name(name):  # `import scipy.signal` inside the function
+        if is_forbidden_module(name):  # `import scipy.signal` inside the function
             found.append(name)
             continue
         obj = globals_.get(name, _MISSING)

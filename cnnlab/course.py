@@ -61,6 +61,32 @@ class Course:
         v = self.videos[video_id]
         return f"[{v['by']}: {v['title']}]({v['url']})"
 
+    # -- the course folder's layout, spelled here once ---------------------------------
+    #: the grader's own folder in the course: intake copies, staging, logs, evidence, locks
+    WORK = ".cnnlab"
+
+    def submitted(self, student: str | None = None, assignment_id: str | None = None) -> Path:
+        """submitted/, or submitted/<student>/<assignment>/ (what was handed in; never modified)."""
+        return _below(self.root / "submitted", student, assignment_id)
+
+    def autograded(self, student: str | None = None, assignment_id: str | None = None) -> Path:
+        """autograded/, or one student's graded assignment (feedback is made from here)."""
+        return _below(self.root / "autograded", student, assignment_id)
+
+    def feedback(self, student: str | None = None, assignment_id: str | None = None) -> Path:
+        return _below(self.root / "feedback", student, assignment_id)
+
+    def work(self, *parts: str) -> Path:
+        return self.root.joinpath(self.WORK, *parts)
+
+    def autograde_log(self, assignment_id: str) -> Path:
+        """Every decision of `cnnlab autograde` on one assignment, one JSON line each (the report reads it)."""
+        return self.work("logs", f"autograde-{assignment_id}.jsonl")
+
+    def evidence(self, assignment_id: str, student: str) -> Path:
+        """What a notebook's own checks printed where the verifier disagreed: for TAs only."""
+        return self.work("evidence", assignment_id, f"{student}.json")
+
     def source_notebook(self, assignment_id: str, notebook: str) -> Path:
         return self.root / "source" / assignment_id / f"{notebook}.ipynb"
 
@@ -71,6 +97,10 @@ class Course:
         if self.db_url and "db_url" not in overrides:
             overrides["db_url"] = self.db_url
         return load_nbgrader_config(self.root, **overrides)
+
+
+def _below(folder: Path, student: str | None, assignment_id: str | None) -> Path:
+    return folder if student is None else folder / student if assignment_id is None else folder / student / assignment_id
 
 
 def find_root(start: str | os.PathLike | None = None) -> Path:

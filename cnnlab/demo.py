@@ -2,7 +2,7 @@
 
 A copy of the course in an ignored folder (demo/ by default) gets a small
 class: the instructor's answers, an untouched notebook, students who made
-catalogued mistakes (grader_tests/catalogue/), one with another correct
+catalogued mistakes (cnnlab/catalogue/), one with another correct
 approach, and names that break naive CSV writers. Then: autograde every
 assignment, write feedback, export grades, write the class reports, print the
 score table.
@@ -61,14 +61,14 @@ def make_class(course: Course, demo: Course) -> None:
         for sid, first, last, _ in CLASS:
             gb.update_or_create_student(sid, first_name=first, last_name=last, email=f"{sid}@example.edu")
     for a in course.assignments:
-        mistakes, alternatives = load_catalogue(course, a.id)
+        mistakes, alternatives = load_catalogue(a.id)
         for nb_name in a.notebooks:
             release = nbformat.read(course.root / "release" / a.id / f"{nb_name}.ipynb", as_version=4)
             answers = instructor_answers(course.read_source(a.id, nb_name))
             for sid, _, _, plan in CLASS:
                 chosen = _answers_for(plan, answers, mistakes, alternatives)
                 nb = release if chosen is None else fill_answers(release, chosen)
-                folder = demo.root / "submitted" / sid / a.id
+                folder = demo.submitted(sid, a.id)
                 folder.mkdir(parents=True, exist_ok=True)
                 nbformat.write(nb, str(folder / f"{nb_name}.ipynb"))
 

@@ -22,7 +22,7 @@ import hashlib
 from contextlib import contextmanager
 from pathlib import Path
 
-from .course import CourseError
+from .course import Course, CourseError
 
 
 def is_postgres(db_url: str) -> bool:
@@ -119,4 +119,4 @@ def exclusive(db_url: str, name: str, lock_dir: Path):
 
 def locks_folder(course_root: Path) -> Path:
     """Where SQLite gradebooks' locks live: the course's git-ignored working folder."""
-    return Path(course_root) / ".cnnlab" / "locks"
+    return Path(course_root) / Course.WORK / "locks"

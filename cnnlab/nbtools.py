@@ -5,6 +5,9 @@ import re
 
 import nbformat
 
+#: An exception line of a traceback (`ValueError: ...`), the line that says what went wrong.
+_EXCEPTION_LINE = re.compile(r"^[\w.]+(Error|Exception): ")
+
 SOLUTION_MARKER = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.MULTILINE)
 
 
@@ -56,3 +59,17 @@ def without_outputs(nb):
         if c.cell_type == "code":
             c.outputs, c.execution_count = [], None
     return nb
+
+
+def nbgrader_failure(outcome: dict, default: str = "no reason given") -> str:
+    """What went wrong, in one line, of a failed nbgrader action (the {"success",
+    "error", "log"} that NbGraderAPI and capture_log return): the last exception
+    line of its traceback (nbgrader's own "see the above traceback" words say
+    nothing), else its last line."""
+    text = (outcome.get("log") or "") + "\n" + (outcome.get("error") or "")
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()
+             and "see the the above traceback" not in ln and not ln.strip().startswith("File ")]
+    errors = [ln for ln in lines if _EXCEPTION_LINE.match(ln)
+              and not ln.startswith("nbgrader.converters.base.NbGraderException")]
+    lines = errors or lines
+    return (lines[-1] if lines else default)[:300]

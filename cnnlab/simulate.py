@@ -1,5 +1,5 @@
 """Simulated students: the instructor's answers, a blank notebook, and the
-catalogued mistakes and correct alternatives of grader_tests/catalogue/.
+catalogued mistakes and correct alternatives of cnnlab/catalogue/.
 
 `make demo` grades such a class, and grader_tests prove with it that the
 hidden tests catch every catalogued mistake on its own item and nowhere
@@ -37,9 +37,13 @@ def item_of(grade_id: str) -> str:
     return grade_id.rsplit("_", 1)[0]
 
 
-def load_catalogue(course: Course, assignment_id: str) -> tuple[list[Variant], list[Variant]]:
-    """(MISTAKES, ALTERNATIVES) of grader_tests/catalogue/<assignment>.py."""
-    path = course.root / "grader_tests" / "catalogue" / f"{assignment_id}.py"
+#: One module of simulated answers per assignment (it ships with the package: the demo needs it).
+CATALOGUE = Path(__file__).resolve().parent / "catalogue"
+
+
+def load_catalogue(assignment_id: str) -> tuple[list[Variant], list[Variant]]:
+    """(MISTAKES, ALTERNATIVES) of cnnlab/catalogue/<assignment>.py."""
+    path = CATALOGUE / f"{assignment_id}.py"
     if not path.exists():
         return [], []
     spec = importlib.util.spec_from_file_location(f"catalogue_{assignment_id}", path)
@@ -90,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     course = load_course()
     assignment_id = argv[0]
-    mistakes, alternatives = load_catalogue(course, assignment_id)
+    mistakes, alternatives = load_catalogue(assignment_id)
     variants = mistakes + alternatives
     bad = 0
     with Workspace(course) as ws:

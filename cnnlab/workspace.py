@@ -21,6 +21,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.utils import capture_log, temp_attrs
 
 from .course import Course, CourseError, load_nbgrader_config
+from .nbtools import nbgrader_failure
 
 
 def ensure_venv_on_path() -> None:
@@ -54,6 +55,8 @@ class Workspace:
         self._tmp = None if root else tempfile.TemporaryDirectory(prefix="cnnlab-")
         self.root = Path(root or self._tmp.name)
         self.db_url = db_url or "sqlite:///" + str(self.root / "gradebook.db")
+        #: the copy's folders, laid out as the course's are (course.py)
+        self.layout = Course(root=self.root, data=course.data, db_url=self.db_url)
         self._api = None
 
     def __enter__(self) -> "Workspace":
@@ -88,8 +91,7 @@ class Workspace:
     @staticmethod
     def _check(result: dict, action: str) -> dict:
         if not result.get("success"):
-            last = (result.get("error") or result.get("log") or "").strip().splitlines()
-            raise CourseError(f"{action} failed: {last[-1] if last else 'no reason given'}")
+            raise CourseError(f"{action} failed: {nbgrader_failure(result)}")
         return result
 
     # -- building ----------------------------------------------------------------
@@ -125,7 +127,7 @@ class Workspace:
     # -- grading -----------------------------------------------------------------
     def submit(self, student: str, assignment_id: str, notebooks: dict[str, object]) -> Path:
         """Place a submission: {file name without .ipynb: notebook or raw bytes}."""
-        folder = self.root / "submitted" / student / assignment_id
+        folder = self.layout.submitted(student, assignment_id)
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
@@ -151,5 +153,5 @@ class Workspace:
                     for nb in submission.notebooks}
 
     def autograded_notebook(self, assignment_id: str, student: str, notebook: str):
-        path = self.root / "autograded" / student / assignment_id / f"{notebook}.ipynb"
+        path = self.layout.autograded(student, assignment_id) / f"{notebook}.ipynb"
         return nbformat.read(path, as_version=4) if path.exists() else None

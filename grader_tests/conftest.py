@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from cnnlab.course import load_course
+from cnnlab.otter import load_build
 from cnnlab.simulate import submissions
 from cnnlab.workspace import Workspace, ensure_venv_on_path
 
@@ -52,13 +54,13 @@ class GradedClass:
 
 
 class CachedJudge:
-    """judgement.Judge of one assignment, remembering each variant's scores (the
-    catalogue, otter and recorded-path tests ask for the same variants)."""
+    """judgement.Judge of one assignment (with otter's tests of its build), remembering
+    each variant's scores (the catalogue and recorded-path tests ask for the same variants)."""
 
-    def __init__(self, course, assignment_id):
-        from judgement import Judge
+    def __init__(self, course, assignment_id, built, tmp: Path):
+        from judgement import Judge, OtterTests
 
-        self.judge = Judge(course, assignment_id)
+        self.judge = Judge(course, assignment_id, OtterTests(built, tmp))
         self.memo: dict = {}
 
     def scores(self, answers: dict | None = None, blank: bool = False) -> dict:
@@ -72,13 +74,45 @@ _judges: dict[str, CachedJudge] = {}
 
 
 @pytest.fixture(scope="session")
-def judge(course):
-    """judge(assignment_id).scores(answers): a variant's verified and in-notebook scores, without a kernel."""
+def judge(course, otter_version, tmp_path_factory):
+    """judge(assignment_id).scores(answers): a variant's verified, otter and in-notebook
+    scores, without a kernel."""
     def get(assignment_id: str) -> CachedJudge:
         if assignment_id not in _judges:
-            _judges[assignment_id] = CachedJudge(course, assignment_id)
+            _judges[assignment_id] = CachedJudge(course, assignment_id, otter_version(assignment_id),
+                                                 tmp_path_factory.mktemp(f"otter-tests-{assignment_id}"))
         return _judges[assignment_id]
     return get
+
+
+#: `cnnlab otter A` builds, once per assignment and test worker
+_built: dict = {}
+
+
+def _offline() -> list[str]:
+    """A prefix that runs a command with no network but loopback (root, util-linux, iproute2)."""
+    if os.geteuid() == 0 and shutil.which("unshare") and shutil.which("ip"):
+        return ["unshare", "--net", "sh", "-c", 'ip link set lo up && exec "$@"', "offline"]
+    return []
+
+
+@pytest.fixture(scope="session")
+def otter_version(course, tmp_path_factory):
+    """`cnnlab otter A` once per assignment and test worker, run offline
+    (a network namespace with only loopback) where this machine allows it."""
+    def get(assignment_id):
+        if assignment_id not in _built:
+            out = tmp_path_factory.mktemp(f"otter-{assignment_id}")
+            proc = subprocess.run(_offline() + cnnlab_cmd("--course", str(ROOT), "otter", assignment_id,
+                                                          "--out", str(out)),
+                                  capture_output=True, text=True, env=run_env(), timeout=600)
+            assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+            assert "the instructor's answers pass every test" in proc.stdout
+            _built[assignment_id] = load_build(course, assignment_id, out)
+        return _built[assignment_id]
+    return get
+
+
 
 
 def copy_course(course, root: Path, files=("nbgrader_config.py", "course.yml"),

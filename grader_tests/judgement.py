@@ -12,15 +12,17 @@ whose cells ran in this process:
    through JSON as the kernel's display message is, then judged by the
    verifier's own `judge` with the static reading's forbidden libraries:
    the **verified** score, which is what the gradebook records;
-3. every test cell of source/ (visible asserts and hidden block) on those
+3. otter's own test files (from the autograder zip Gradescope takes) and
+   scoring on a copy of those globals: the **otter** score per question;
+4. every test cell of source/ (visible asserts and hidden block) on those
    globals, scored by nbgrader's rules (an error or anything on stderr: 0;
    a number as the cell's value: partial credit; else full marks): the
    **in-notebook** score plain nbgrader would give.
 
-grader_tests/test_catalogue.py holds every catalogued variant to both scores
-(and test_otter.py otter's to them); test_recorded_path.py checks, per
-assignment, that a class graded by `cnnlab autograde` records exactly the
-verified scores.
+grader_tests/test_catalogue.py holds every catalogued variant to all three;
+test_recorded_path.py checks, per assignment, that a class graded by `cnnlab
+autograde` records exactly the verified scores, and test_plain_nbgrader.py
+that plain nbgrader records the in-notebook ones.
 """
 from __future__ import annotations
 
@@ -29,6 +31,8 @@ import contextlib
 import io
 import json
 import re
+import zipfile
+from pathlib import Path
 
 import nbformat
 
@@ -54,10 +58,35 @@ def _run_cell(code: str, env: dict, label: str):
     return value, raised, err.getvalue()
 
 
-class Judge:
-    """The verified and in-notebook scores of one assignment's notebook, per variant."""
+class OtterTests:
+    """otter's own test files, from the autograder zip of `cnnlab otter A` (a
+    cnnlab.otter build), and otter's own scoring of them on a notebook's globals."""
 
-    def __init__(self, course, assignment_id: str):
+    def __init__(self, built, tmp: Path):
+        from otter.nbmeta_config import NBMetadataConfig
+        from otter.test_files import create_test_file
+
+        with zipfile.ZipFile(built.autograder_zip) as zf:
+            names = [n for n in zf.namelist() if n.startswith("tests/") and n.endswith(".py")]
+            zf.extractall(tmp, names)
+        self.tests = {Path(n).stem: create_test_file(str(tmp / n), NBMetadataConfig({})) for n in names}
+        self.points = {q.name: q.points for q in built.questions}
+
+    def run(self, env: dict, question: str):
+        """One question's test file run on `env` (its results: .score, .test_case_results)."""
+        test = self.tests[question]
+        with contextlib.redirect_stdout(io.StringIO()):
+            test.run(env)
+        return test
+
+    def scores(self, env: dict) -> dict[str, float]:
+        return {name: self.run(env, name).score for name in self.tests}
+
+
+class Judge:
+    """The verified, otter and in-notebook scores of one assignment's notebook, per variant."""
+
+    def __init__(self, course, assignment_id: str, otter: OtterTests | None = None):
         import matplotlib
 
         matplotlib.use("Agg")
@@ -67,6 +96,7 @@ class Judge:
         self.release = nbformat.read(course.root / "release" / assignment_id / f"{self.notebook}.ipynb",
                                      as_version=4)
         self.answers = instructor_answers(self.source)
+        self.otter = otter
         self.key = check_source(self.source, assignment_id, self.notebook)
         self.points = {grade_id(c): float(nbgrader_meta(c).get("points", 0)) for c in self.source.cells
                        if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")}
@@ -77,6 +107,10 @@ class Judge:
     def notebook_of(self, answers: dict[str, str] | None = None):
         """The release notebook as a student hands it in with these answers (default: the instructor's)."""
         return fill_answers(self.release, {**self.answers, **(answers or {})})
+
+    def student_globals(self, answers: dict[str, str] | None = None, blank: bool = False) -> dict:
+        """The globals of the release notebook after a student's kernel ran every cell of it."""
+        return self._student_globals(self.release if blank else self.notebook_of(answers))
 
     def _student_globals(self, nb) -> dict:
         import matplotlib.pyplot as plt
@@ -129,11 +163,12 @@ class Judge:
         return scores
 
     def scores(self, answers: dict[str, str] | None = None, blank: bool = False) -> dict[str, dict[str, float]]:
-        """{"verified": {grade_id: score}, "in_notebook": {...}, "max": {...}} of one variant
-        (`blank`: the untouched release notebook)."""
+        """{"verified": {grade_id: score}, "in_notebook": {...}, "otter": {question: score},
+        "max": {...}} of one variant (`blank`: the untouched release notebook)."""
         nb = self.release if blank else self.notebook_of(answers)
         env = self._student_globals(nb)
         verified = self._verified(nb, env)
+        otter = self.otter.scores(dict(env)) if self.otter else {}  # before the test cells add their names
         in_notebook = self._in_notebook(env)
-        return {"verified": verified, "in_notebook": in_notebook,
+        return {"verified": verified, "in_notebook": in_notebook, "otter": otter,
                 "max": {gid: self.points[gid] for gid in in_notebook}}

@@ -111,7 +111,7 @@ def graded(tmp_path_factory, course):
     listener = Listener()
     release = nbformat.read(root / "release" / A / f"{NB}.ipynb", as_version=4)
     answers = instructor_answers(copy.read_source(A, NB))
-    mistake = next(v for v in load_catalogue(course, A)[0] if v.name == MISTAKE)
+    mistake = next(v for v in load_catalogue(A)[0] if v.name == MISTAKE)
     wrong = {**answers, mistake.cell_id: mistake.code, "pooling_purpose_answer": WRONG_CHOICE}
     students = {"right": (answers, {}), "wrong": (wrong, {})}
     for attack in ATTACKS:

@@ -36,7 +36,7 @@ def _grades(course):
 def _class(course, catalogue_course):
     release = nbformat.read(course.root / "release" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
     answers = instructor_answers(course.read_source(ASSIGNMENT, NOTEBOOK))
-    mistake = load_catalogue(catalogue_course, ASSIGNMENT)[0][0]
+    mistake = load_catalogue(ASSIGNMENT)[0][0]
     _submit(course, "ada", fill_answers(release, answers))
     _submit(course, "bo", release)
     _submit(course, "cy", fill_answers(release, {**answers, mistake.cell_id: mistake.code}))

@@ -41,7 +41,7 @@ def graded(tmp_path_factory, course):
     copy = course_with_timeout(course, root)
     release = nbformat.read(root / "release" / A / f"{NB}.ipynb", as_version=4)
     answers = instructor_answers(copy.read_source(A, NB))
-    mistake = next(v for v in load_catalogue(course, A)[0] if v.name == MISTAKE)
+    mistake = next(v for v in load_catalogue(A)[0] if v.name == MISTAKE)
     right = fill_answers(release, answers)
     wrong = fill_answers(release, {**answers, mistake.cell_id: mistake.code})
 

@@ -5,8 +5,9 @@ without a kernel:
 - the instructor's answers get full marks, an untouched release notebook 0;
 - every catalogued mistake loses marks on its own item and nowhere else;
 - every correct alternative keeps full marks;
-- for every variant the in-notebook checks (what plain nbgrader scores) agree
-  with the verifier item by item.
+- for every variant the in-notebook checks (what plain nbgrader scores) and
+  otter's own tests (the Gradescope version) agree with the verifier item by
+  item (to the cent: nbgrader floors partial credit to hundredths, otter does not).
 
 test_recorded_path.py shows that `cnnlab autograde` records exactly these
 verified scores, and test_plain_nbgrader.py that plain nbgrader records the
@@ -16,10 +17,9 @@ from __future__ import annotations
 
 import pytest
 
-from cnnlab.course import load_course
 from cnnlab.simulate import item_of, load_catalogue, verdict
 
-from conftest import ROOT, assignment_ids
+from conftest import assignment_ids
 
 GRADED_FUNCTIONS = ["cross_correlate2d", "conv2d", "zero_pad", "pool2d",
                     "conv_output_size", "conv_param_count", "dense_param_count"]
@@ -31,10 +31,9 @@ def _assignments():
 
 
 def _variants(kind: str):
-    course = load_course(ROOT)
     params = []
     for a in assignment_ids():
-        mistakes, alternatives = load_catalogue(course, a)
+        mistakes, alternatives = load_catalogue(a)
         for v in (mistakes if kind == "mistake" else alternatives):
             params.append(pytest.param(a, v, id=f"{a}:{v.item}:{v.name}", marks=pytest.mark.xdist_group(a)))
     return params
@@ -45,8 +44,16 @@ def _grades(scores: dict, which: str = "verified") -> dict[str, tuple[float, flo
 
 
 def _agree(scores: dict) -> dict:
-    return {gid: (s, scores["in_notebook"][gid]) for gid, s in scores["verified"].items()
-            if abs(s - scores["in_notebook"][gid]) > 0.01 + 1e-9}
+    """Where the in-notebook checks or otter's questions disagree with the verifier."""
+    differ = {gid: (s, scores["in_notebook"][gid]) for gid, s in scores["verified"].items()
+              if abs(s - scores["in_notebook"][gid]) > 0.01 + 1e-9}
+    per_question: dict[str, float] = {}
+    for gid, s in scores["verified"].items():
+        per_question[item_of(gid)] = per_question.get(item_of(gid), 0.0) + s
+    assert scores["otter"] and set(scores["otter"]) <= set(per_question), (scores["otter"], per_question)
+    differ.update({f"otter:{q}": (round(s, 4), per_question[q]) for q, s in scores["otter"].items()
+                   if abs(s - per_question[q]) > 0.01 + 1e-9})
+    return differ
 
 
 @pytest.mark.parametrize("assignment_id", _assignments())
@@ -84,7 +91,7 @@ def test_correct_alternative_keeps_full_marks(judge, assignment_id, variant):
 def test_catalogue_covers_every_graded_function(course):
     mistakes, alternatives = {}, {}
     for a in course.assignments:
-        m, alt = load_catalogue(course, a.id)
+        m, alt = load_catalogue(a.id)
         for v in m:
             mistakes.setdefault(v.item, set()).add(v.name)
         for v in alt:
@@ -100,7 +107,7 @@ def test_every_graded_item_has_a_catalogued_mistake(course):
 
     caught = set()
     for a in course.assignments:
-        caught |= {v.item for v in load_catalogue(course, a.id)[0]}
+        caught |= {v.item for v in load_catalogue(a.id)[0]}
     for a in course.assignments:
         for nb in a.notebooks:
             items = {item_of(nbgrader_meta(c)["grade_id"]) for c in course.read_source(a.id, nb).cells

@@ -45,7 +45,7 @@ def test_instructor_notebook_gets_full_marks(course_copy, tmp_path):
 
 def test_a_mistake_fails_its_item_with_a_hint_and_no_hidden_source(course, course_copy, tmp_path):
     answers = instructor_answers(course_copy.read_source(ASSIGNMENT, NOTEBOOK))
-    mistake = next(v for v in load_catalogue(course, ASSIGNMENT)[0] if v.item == "conv2d")
+    mistake = next(v for v in load_catalogue(ASSIGNMENT)[0] if v.item == "conv2d")
     path = tmp_path / "submission.ipynb"
     nbformat.write(_notebook(course_copy, {**answers, mistake.cell_id: mistake.code}), str(path))
     proc = _run(course_copy.root, "grade", str(path), "--assignment", ASSIGNMENT, "--json")

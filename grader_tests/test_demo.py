@@ -30,7 +30,7 @@ def demo_class(tmp_path_factory, course):
     tmp = tmp_path_factory.mktemp("demo-out")
     root = tmp / "course"
     copy_course(course, root, files=("nbgrader_config.py", "course.yml", "README.md"),
-                folders=("source", "release", "solutions", "grader_tests/catalogue"))
+                folders=("source", "release", "solutions"))  # no grader_tests/: the demo needs none
     out = tmp / "demo"
     proc = subprocess.run(cnnlab_cmd("--course", str(root), "demo", "--out", str(out)), capture_output=True,
                           text=True, env=run_env(), timeout=900)

@@ -13,7 +13,7 @@ import json
 import nbformat
 import pytest
 
-from cnnlab.grading.execute import TRUNCATED, CappedExecute, execute_notebook
+from cnnlab.grading.kernel import TRUNCATED, CappedExecute, execute_notebook
 from cnnlab.probe import MIME
 
 CAP = 64 * 1024

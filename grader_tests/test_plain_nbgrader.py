@@ -17,7 +17,7 @@ from conftest import GradedClass, assignment_ids
 def _few_mistakes(course, assignment_id, count: int = 2):
     """The first catalogued mistake of the first `count` items."""
     firsts = {}
-    for v in load_catalogue(course, assignment_id)[0]:
+    for v in load_catalogue(assignment_id)[0]:
         firsts.setdefault(v.item, v)
     return list(firsts.values())[:count]
 

@@ -25,7 +25,7 @@ from conftest import assignment_ids, cnnlab_cmd, copy_course, run_env
 def _class(course, assignment_id):
     """{student: answers (None: the untouched notebook)}: instructor, blank, and one mistake and
     one alternative per graded item."""
-    mistakes, alternatives = load_catalogue(course, assignment_id)
+    mistakes, alternatives = load_catalogue(assignment_id)
     students: dict[str, dict | None] = {"instructor": {}, "blank": None}
     for kind, variants in (("mistake", mistakes), ("alternative", alternatives)):
         firsts = {}

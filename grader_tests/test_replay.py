@@ -47,7 +47,7 @@ def test_instructor_answers_pass_every_replayed_case(course, assignment_id):
 def test_catalogued_mistakes_fail_replayed_cases(course, assignment_id):
     from cnnlab.simulate import load_catalogue
 
-    mistakes = [m for m in load_catalogue(course, assignment_id)[0] if "scipy" not in m.name]
+    mistakes = [m for m in load_catalogue(assignment_id)[0] if "scipy" not in m.name]
     for nb_name in course.assignment(assignment_id).notebooks:
         for gid, item in hidden_items(course.read_source(assignment_id, nb_name)).items():
             if item.kind != "function":

@@ -43,7 +43,7 @@ def test_killed_runs_resume_without_duplicates(course, course_copy):
     root = course_copy.root
     release = nbformat.read(root / "release" / A / f"{NB}.ipynb", as_version=4)
     answers = instructor_answers(course_copy.read_source(A, NB))
-    mistakes = load_catalogue(course, A)[0]
+    mistakes = load_catalogue(A)[0]
     students = {"s0": answers, "s1": {**answers, mistakes[0].cell_id: mistakes[0].code}, "s2": None,
                 "s3": {**answers, mistakes[5].cell_id: mistakes[5].code}, "s4": answers,
                 "s5": {**answers, mistakes[9].cell_id: mistakes[9].code}}

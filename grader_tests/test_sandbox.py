@@ -18,7 +18,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 import cnnlab.grading.sandbox as sandbox
 from cnnlab.checks import FORBIDDEN_LIBRARIES
-from cnnlab.grading.execute import execute_notebook
+from cnnlab.grading.kernel import execute_notebook
 from cnnlab.grading.sandbox import Limits, bwrap_argv, check_available, claim_uid, prepare_job_dir
 
 
@@ -56,6 +56,26 @@ print("env", sorted(k for k in os.environ if "NBGRADER" in k or "TOKEN" in k))
     assert " True" not in out, out
     assert "env []" in out
     assert out.split("home ")[1].split("\n")[0] in ("[]", "['.pyenv']")
+
+
+def test_the_catalogue_of_correct_answers_in_the_package_is_hidden():
+    """cnnlab/ is mounted (the probe and checks run from it), but its catalogue holds correct answers."""
+    import cnnlab.catalogue
+    from cnnlab.simulate import CATALOGUE, load_catalogue
+
+    assert load_catalogue("02_kernels")[1], "the catalogue has alternatives to hide"
+    cells, _ = _run(f"""
+import glob, os
+print("files", sorted(os.path.basename(p) for p in glob.glob({str(CATALOGUE)!r} + "/*")))
+try:
+    from cnnlab.simulate import load_catalogue
+    print("alternatives", len(load_catalogue("02_kernels")[1]))
+except Exception as exc:
+    print("refused", type(exc).__name__)
+""")
+    out = _printed(cells[0])
+    assert "files []" in out and "refused" in out, out
+    assert os.path.dirname(cnnlab.catalogue.__file__) == str(CATALOGUE)
 
 
 def test_writes_outside_the_job_folder_fail_and_the_host_is_untouched(course, tmp_path):

@@ -35,7 +35,7 @@ def _write_class(course, root: Path) -> None:
     """Six students: right, blank, right but slow, three catalogued mistakes."""
     release = nbformat.read(root / "release" / A / f"{NB}.ipynb", as_version=4)
     answers = instructor_answers(course.read_source(A, NB))
-    mistakes = load_catalogue(course, A)[0]
+    mistakes = load_catalogue(A)[0]
     slow = fill_answers(release, answers)
     slow.cells.insert(1, nbformat.v4.new_code_cell("import time\ntime.sleep(8)"))
     students = {"ada": fill_answers(release, answers), "blank": release, SLOW: slow,
@@ -105,6 +105,35 @@ def _sandboxes_in(folder: Path) -> list[int]:
         except OSError:
             pass
     return found
+
+
+def _two_runs_at_once(course, tmp_path, scheduler: str = "") -> list:
+    """Two autograde() calls at once in this process, on two course folders."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cnnlab.grading.pipeline import autograde
+
+    copies = [_new_class(course, tmp_path / f"course{i}") for i in (0, 1)]
+    with ThreadPoolExecutor(2) as pool:
+        runs = [pool.submit(autograde, c, A, workers=2, progress=False, scheduler=scheduler) for c in copies]
+        summaries = [r.result(timeout=600) for r in runs]
+    return [(s, _grades(f"sqlite:///{c.root / 'gradebook.db'}")) for s, c in zip(summaries, copies)]
+
+
+def test_two_runs_in_one_process_grade_as_two_processes(course, local_grades, tmp_path):
+    """Each run has its own lock, answer keys and findings (run.py): none leaks into the other."""
+    for summary, grades in _two_runs_at_once(course, tmp_path):
+        assert summary.counts()["graded"] == 6 and not summary.failed, summary.counts()
+        assert grades == local_grades
+        flags = {r.student: r.flags for r in summary.results}
+        assert flags["ada"] == [] and flags["blank"] == [], flags
+
+
+def test_two_runs_on_one_scheduler_in_one_process_keep_their_own_clients(course, cluster, local_grades, tmp_path):
+    """One run ending once closed the Dask client the other was still using."""
+    for summary, grades in _two_runs_at_once(course, tmp_path, scheduler=cluster.address):
+        assert summary.scheduler == cluster.address and summary.counts()["graded"] == 6, summary.counts()
+        assert grades == local_grades
 
 
 def test_a_cluster_grades_like_a_local_run_when_a_worker_is_killed(course, pg, cluster, local_grades, tmp_path):

@@ -25,7 +25,7 @@ def test_honest_answers_are_not_flagged(course, assignment_id):
         release = nbformat.read(course.root / "release" / assignment_id / f"{nb_name}.ipynb", as_version=4)
         answers = instructor_answers(course.read_source(assignment_id, nb_name))
         assert scan(fill_answers(release, answers), []).attacks == []
-        mistakes, alternatives = load_catalogue(course, assignment_id)
+        mistakes, alternatives = load_catalogue(assignment_id)
         for variant in mistakes + alternatives:
             if "scipy" in variant.name:
                 continue

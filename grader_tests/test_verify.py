@@ -49,7 +49,7 @@ def _in_kernel(key_item, func) -> tuple[float, str]:
 @pytest.mark.parametrize("assignment_id", assignment_ids())
 def test_verifier_and_in_notebook_check_agree_on_every_catalogued_function(course, assignment_id):
     key = _key(course, assignment_id)
-    mistakes, alternatives = load_catalogue(course, assignment_id)
+    mistakes, alternatives = load_catalogue(assignment_id)
     answers = instructor_answers(course.read_source(assignment_id, course.assignment(assignment_id).notebooks[0]))
     functions = {k.item.name: k for k in key.items.values() if k.item.kind == "function"}
     tried = 0

@@ -1,369 +1,27 @@
-"""The execute step: one notebook, run with its kernel in the sandbox, from plain data to plain data.
+"""The coordinator side of the sandbox wall: nbgrader's Execute step, with the notebook run elsewhere.
 
-Only the kernel, where student code runs, is sandboxed: `SandboxedKernelManager`
-launches ipykernel inside bubblewrap (sandbox.py) and talks to it over ZeroMQ's
-ipc transport through sockets in the job folder (TCP does not cross the
-network namespace). The client side is nbgrader's own Execute preprocessor, so
-timeouts, interrupts and error outputs are exactly `nbgrader autograde`'s, plus
-a cap on each cell's output (display updates included), outputs that no later
-cell can change, and kernel death turned into error outputs on every cell
-that did not finish, so no test passes by not running.
-
-`execute_notebook(nb_json, files, settings)` takes and returns JSON-able data
-only, so it can run on any worker: a thread of this process, or a Dask worker
-(workers.py).
-`SandboxedExecute` is the nbgrader preprocessor that puts it in place of
-nbgrader's Execute; it lays the returned *outputs* (never sources or
-metadata) onto the trusted, sanitized notebook.
+`SandboxedExecute` is the nbgrader preprocessor that takes the place of
+nbgrader's Execute: it plans the notebook (plan.py), sends it as plain data to
+the run's runner (workers.py: this process, or a Dask worker, where kernel.py
+runs it in the sandbox) and lays the returned *outputs* (never sources or
+metadata) onto the trusted, sanitized notebook. `RecordOutcome`, the last
+preprocessor, notes each notebook's timeouts and kernel deaths in the run.
+Both find the grading run (run.py: its runner, lock, answer keys, findings)
+in `resources["cnnlab"]["run"]`, where the converter puts it per notebook.
 """
 from __future__ import annotations
 
-import copy
-import json
-import os
-import signal
-import subprocess
-import threading
-import time
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
 import nbformat
-from jupyter_client.manager import AsyncKernelManager
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbformat.v4 import output_from_msg
-from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Bool, Instance, Integer, Unicode
-from traitlets.config import Config
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Bool, Integer
 
-from ..probe import MIME
-from .plan import Step, plan_steps, run_notebook, salvage_steps
-from .sandbox import FIRST_UID, Limits, bwrap_argv, claim_uid, job_folder, kill_uid, prepare_job_dir
-
-TRUNCATED = "\n[output truncated: this cell printed more than the grader keeps]\n"
-
-
-class SandboxedKernelManager(AsyncKernelManager):
-    """Launches the kernel inside bubblewrap as an unprivileged uid; interrupts
-    it with a message on the control channel (bwrap starts the kernel in its own
-    session, so a signal to the launcher's process group would not reach it)."""
-
-    job_dir = Instance(Path, allow_none=True)
-    sandbox_uid = Integer(FIRST_UID)
-    limits = Instance(Limits, args=())
-    sandboxed = Bool(True)
-
-    async def _async_pre_start_kernel(self, **kw):
-        kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
-        if not self.sandboxed:
-            return kernel_cmd, kw
-        prepare_job_dir(self.job_dir, self.sandbox_uid)  # the connection file is readable in there
-        kw.pop("cwd", None)
-        kw["stdout"] = kw["stderr"] = subprocess.DEVNULL  # the kernel's own chatter is not feedback
-        return bwrap_argv(self.job_dir, kernel_cmd, self.limits, uid=self.sandbox_uid), kw
-
-    def stop_stuck_kernel(self) -> None:
-        """SIGKILL the kernel that did not stop when interrupted."""
-        if self.sandboxed:
-            kill_uid(self.sandbox_uid)
-        elif self.provisioner is not None and getattr(self.provisioner, "process", None) is not None:
-            self.provisioner.process.kill()
-
-    async def interrupt_kernel(self):  # AsyncKernelManager binds this name, not _async_interrupt_kernel
-        if self.sandboxed and self.has_kernel:
-            msg = self.session.msg("interrupt_request", content={})
-            self._connect_control_socket()
-            self.session.send(self._control_socket, msg)
-            return
-        await super()._async_interrupt_kernel()
-
-
-class StuckKernelError(DeadKernelError):
-    """A cell ran out of time and its kernel did not stop when interrupted."""
-
-
-#: bytes an output adds to its message's content ("output_type", a list's comma):
-#: with them counted, a cell's outputs as JSON never outgrow what was counted for it
-OUTPUT_KEYS = 40
-
-
-def _size(msg: dict) -> int:
-    return len(json.dumps(msg.get("content", {}), default=str)) + OUTPUT_KEYS
-
-
-class CappedExecute(Execute):
-    """nbgrader's Execute, keeping at most `max_cell_output` bytes of output per
-    cell, and a copy of each cell's outputs as they were when it finished.
-
-    nbclient lets a display update (update_display_data, or a display shown
-    again under its display_id) rewrite every output with that id, in any
-    cell, and counts none of its bytes. Here an update changes only outputs of
-    the cell running now, and what it writes counts against that cell's cap:
-    nothing a later cell does (a hook, a thread, a hidden block) changes what
-    a finished cell printed or what a probe reported."""
-
-    max_cell_output = Integer(256 * 1024, help="Bytes of output kept per cell.").tag(config=True)
-    max_probe_output = Integer(16 * 1024**2, help="Bytes kept of a probe cell (plain data of every case).").tag(config=True)
-    wide_cells: set = set()  # indices of probe cells
-
-    def _keep(self, outs, cell_index: int, size: int) -> bool:
-        """Count `size` bytes written to a cell; past its cap nothing more is kept (and the cell says so once)."""
-        used = self.__dict__.setdefault("_output_used", {})
-        used[cell_index] = used.get(cell_index, 0) + size
-        cap = self.max_probe_output if cell_index in self.wide_cells else self.max_cell_output
-        if used[cell_index] <= cap:
-            return True
-        noted = self.__dict__.setdefault("_truncated", set())
-        if cell_index not in noted:
-            noted.add(cell_index)
-            outs.append(nbformat.v4.new_output("stream", name="stdout", text=TRUNCATED))
-        return False
-
-    def output(self, outs, msg, display_id, cell_index):
-        if not self._keep(outs, cell_index, _size(msg)):
-            return None
-        return super().output(outs, msg, display_id, cell_index)
-
-    max_comm_bytes = Integer(16 * 1024**2, help="Bytes of comm (widget) messages a run may send; nbclient keeps "
-                                                "every widget state in the grader's memory, so past this they are "
-                                                "dropped.").tag(config=True)
-
-    def handle_comm_msg(self, outs, msg, cell_index):
-        used = self.__dict__.get("_comm_used", 0) + _size(msg)
-        self.__dict__["_comm_used"] = used
-        if used > self.max_comm_bytes:  # a kernel could otherwise fill the grader's memory with widget state
-            return None
-        return super().handle_comm_msg(outs, msg, cell_index)
-
-    def process_message(self, msg, cell, cell_index):
-        self.__dict__["running"] = (cell_index, cell)  # the only cell a display update may change
-        return super().process_message(msg, cell, cell_index)
-
-    def _update_display_id(self, display_id, msg):
-        """nbclient's, for the running cell's outputs only; an update replaces
-        data, so its bytes count once per output it rewrites."""
-        cell_index, cell = self.__dict__["running"]
-        targets = self._display_id_map.get(display_id, {}).get(cell_index)
-        if not targets or not self._keep(cell.outputs, cell_index, _size(msg) * len(targets)):
-            return
-        try:
-            out = output_from_msg({**msg, "header": {**msg["header"], "msg_type": "display_data"}})
-        except (KeyError, ValueError):
-            return
-        for k in targets:
-            if k < len(cell.outputs):
-                cell.outputs[k]["data"], cell.outputs[k]["metadata"] = out["data"], out["metadata"]
-
-    def preprocess_cell(self, cell, resources, index):
-        """Run one cell; keep a copy of its outputs as they are now that its
-        reply has come (and of no cell whose kernel died before replying)."""
-        cell, resources = super().preprocess_cell(cell, resources, index)
-        self.__dict__.setdefault("kept", {})[index] = copy.deepcopy(
-            {"outputs": cell.get("outputs", []), "execution_count": cell.get("execution_count")})
-        return cell, resources
-
-    async def _async_handle_timeout(self, timeout, cell=None):
-        self.__dict__["timed_out_now"] = True
-        return await super()._async_handle_timeout(timeout, cell)
-
-    async def _async_poll_for_reply(self, msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive):
-        """After a timeout, nbclient interrupts the kernel and waits `iopub_timeout`
-        for the cell to end. A kernel that ignores SIGINT (or is stuck in C code)
-        would keep every later cell waiting until the wall clock: end it instead,
-        and count this cell as the one the kernel died in."""
-        self.__dict__["timed_out_now"] = False
-        try:
-            return await super()._async_poll_for_reply(msg_id, cell, timeout, task_poll_output_msg,
-                                                       task_poll_kernel_alive)
-        except CellTimeoutError:
-            if not self.__dict__.get("timed_out_now"):
-                raise
-            stop = getattr(self.km, "stop_stuck_kernel", None)
-            if stop is not None:
-                stop()
-            raise StuckKernelError("the cell ignored the interrupt") from None
-
-
-class Coordinator:
-    """Serialises the trusted steps (sanitize, score, every gradebook write) of
-    concurrent autograde threads; only sandboxed execution runs in parallel."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._local = threading.local()
-        #: seconds the lock has been held: the coordinator's own work, which no
-        #: number of workers shares (it bounds what a cluster can add, see README)
-        self.busy = 0.0
-
-    def _take(self) -> None:
-        self._lock.acquire()
-        self._local.holding, self._local.since = True, time.monotonic()
-
-    def _give(self) -> None:
-        self.busy += time.monotonic() - self._local.since
-        self._local.holding = False
-        self._lock.release()
-
-    @contextmanager
-    def trusted(self):
-        self._take()
-        try:
-            yield
-        finally:
-            self._give()
-
-    @contextmanager
-    def untrusted_wait(self):
-        """Let other submissions' trusted steps run while this thread waits on a sandbox."""
-        holding = getattr(self._local, "holding", False)
-        if holding:
-            self._give()
-        try:
-            yield
-        finally:
-            if holding:
-                self._take()
-
-
-COORDINATOR = Coordinator()
-
-
-def execute_notebook(nb_json: str, files: dict[str, bytes], settings: dict, steps: list[dict] | None = None) -> dict:
-    """Run a notebook's plan (plan.py) with a fresh, sandboxed kernel.
-
-    Takes and returns plain data, so it can run on any worker.
-    settings: timeout (per cell, s), max_cell_output (bytes), sandbox (bool),
-    limits (dict of Limits fields).
-    steps: [{"kind", "cell", "source", "grade_id"}] from plan.plan_steps (default: the
-    notebook's cells, hidden blocks last, no probes).
-    Returns {"status", "notebook", "probes", "runs"}: the notebook with every
-    cell's outputs (a hidden test cell gets its in-notebook check's output),
-    and per probed item either {"report": ...} or {"lost": reason}.
-    status: ok | kernel_died | wall_timeout | error: <reason> (of the first run)
-    """
-    if settings.get("sandbox", True):
-        with claim_uid() as uid:
-            return _execute(nb_json, files, settings, steps, uid)
-    return _execute(nb_json, files, settings, steps, None)
-
-
-LOST_REASONS = {"kernel_died": "the kernel died (os._exit, out of memory or a crash) before this cell finished",
-                "wall_timeout": "the notebook ran out of time as a whole",
-                "stuck": "a cell ran out of time and ignored the interrupt, so its kernel was ended"}
-
-
-def _execute(nb_json: str, files: dict[str, bytes], settings: dict, step_dicts: list[dict] | None,
-             uid: int | None) -> dict:
-    nb = nbformat.reads(nb_json, as_version=4)
-    steps = [Step(**s) for s in step_dicts] if step_dicts is not None else plan_steps(nb, {})
-    status, outputs, finished = _run(nb, steps, files, settings, uid)
-    results = {i: outputs[i] for i in finished}          # step index -> outputs, of the steps that finished
-    runs = 1
-    first_lost = min((i for i in range(len(steps)) if i not in finished), default=None)
-    if status != "ok" and first_lost is not None:
-        second = salvage_steps(steps, first_lost)
-        if second:
-            runs = 2
-            _, again, done = _run(nb, second, files, settings, uid)
-            where = [steps.index(s) for s in second]
-            for j in done:
-                if steps[where[j]].kind != "cell":   # the first run's outputs are what the student's cells did
-                    results.setdefault(where[j], again[j])
-    reason = LOST_REASONS.get(status, "the run stopped")
-    for cell in nb.cells:  # a clean slate: nothing counts as run before this run ran it
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-    probes = {}
-    for i, step in enumerate(steps):
-        done = i in results
-        if step.kind == "probe":
-            probes[step.grade_id] = _probe_report(results.get(i)) if done else {"lost": reason}
-            continue
-        cell = nb.cells[step.cell]
-        if step.kind == "cell":  # the cell running when the kernel died keeps what it printed, and fails
-            cell.outputs = outputs[i]["outputs"] + ([] if done else [_dead(reason)])
-            cell.execution_count = outputs[i]["execution_count"]
-        else:  # the in-notebook check of a test cell follows whatever its visible part printed
-            cell.outputs = list(cell.outputs) + (results[i]["outputs"] if done else [_dead(reason)])
-    return {"status": status, "notebook": nbformat.writes(nb), "probes": probes, "runs": runs}
-
-
-def _dead(reason: str):
-    return nbformat.v4.new_output("error", ename="DeadKernelError", evalue=reason,
-                                  traceback=[f"DeadKernelError: {reason}"])
-
-
-def _probe_report(result: dict) -> dict:
-    """The probe's own display message, from the probe cell's outputs as they
-    were when it finished; the last one counts (student code running inside
-    the probe could display more, but only of data it has before any hidden
-    block has run)."""
-    reports = [o["data"][MIME] for o in result["outputs"]
-               if o.get("output_type") == "display_data" and isinstance(o.get("data"), dict) and MIME in o["data"]]
-    if not reports:
-        return {"lost": "the probe did not report (did the notebook change how later cells run?)"}
-    try:  # plain dicts and lists again (nbformat hands back NotebookNodes)
-        report = json.loads(json.dumps(reports[-1]))
-    except (TypeError, ValueError, RecursionError):
-        return {"lost": "the probe's report was not plain JSON"}
-    return {"report": report, "reports": len(reports)}
-
-
-def _run(nb, steps: list[Step], files: dict[str, bytes], settings: dict, uid: int | None):
-    """One kernel, the given steps in order. Returns (status, outputs per step, finished step indices)."""
-    limits = Limits(**settings.get("limits", {}))
-    run = run_notebook(nb, steps)
-    with job_folder(limits) as tmp:  # a tmpfs of its own: a full job folder costs only this student
-        job = Path(tmp) / "job"
-        job.mkdir()
-        for name, data in files.items():  # course files the notebook reads (never student extras)
-            target = job / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        cfg = Config()
-        cfg.KernelManager.transport = "ipc"
-        cfg.KernelManager.ip = str(job / "kernel")
-        km = SandboxedKernelManager(config=cfg, kernel_name="python3", job_dir=job,
-                                    sandbox_uid=uid or FIRST_UID, limits=limits, sandboxed=uid is not None)
-        km.connection_file = str(job / "kernel.json")
-        executor = CappedExecute(timeout=settings["timeout"], max_cell_output=settings["max_cell_output"],
-                                 extra_arguments=["--IPKernelApp.log_level=ERROR"], record_timing=False,
-                                 shutdown_kernel="immediate")
-        executor.wide_cells = {i for i, s in enumerate(steps) if s.kind == "probe"}
-        expired = threading.Event()
-
-        def wall_clock_kill():
-            expired.set()
-            if km.sandboxed:
-                kill_uid(km.sandbox_uid)
-            process = getattr(km.provisioner, "process", None) if km.provisioner else None
-            if process is not None:
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    process.kill()
-
-        watchdog = threading.Timer(limits.wall_seconds, wall_clock_kill)
-        watchdog.daemon = True
-        watchdog.start()
-        status = "ok"
-        try:
-            executor.preprocess(run, {"metadata": {"path": str(job)}}, km=km)
-        except StuckKernelError:
-            status = "stuck"
-        except DeadKernelError:
-            status = "wall_timeout" if expired.is_set() else "kernel_died"
-        except Exception as exc:  # anything else that stopped the run: keep what ran
-            status = f"error: {type(exc).__name__}: {str(exc)[:200]}"
-        finally:  # nbclient has shut the kernel down; end whatever the student left running
-            watchdog.cancel()
-            if km.sandboxed:
-                kill_uid(km.sandbox_uid)
-    kept = executor.__dict__.get("kept", {})  # each step's outputs as it finished: later steps cannot change them
-    outputs = [kept[i] if i in kept else {"outputs": c.get("outputs", []), "execution_count": c.get("execution_count")}
-               for i, c in enumerate(run.cells)]  # the step the kernel died in (updates from no other step touch it)
-    return status, outputs, set(kept)
+from .plan import plan_steps
+from .results import TIMEOUT_NAMES
+from .run import run_of
+from .workers import encode_job
 
 
 def lay_outputs(trusted_nb, executed_json: str | None, reason: str) -> None:
@@ -400,33 +58,45 @@ def course_files(folder: Path) -> dict[str, bytes]:
 
 
 class SandboxedExecute(NbGraderPreprocessor):
-    """nbgrader's Execute step, run in the sandbox (see sandbox.py) in the
-    order of plan.py, with the probes the verifier (verify.py) scores from."""
+    """nbgrader's Execute step, run in the sandbox (kernel.py) in the order of
+    plan.py, with the probes the verifier (verify.py) scores from."""
 
     timeout = Integer(30, help="Seconds a cell may run before it is interrupted.").tag(config=True)
     max_cell_output = Integer(256 * 1024, help="Bytes of output kept per cell.").tag(config=True)
     sandbox = Bool(True, help="Isolate student code with bubblewrap (False only with --unsafe-no-sandbox).").tag(config=True)
-    course_root = Unicode("", help="The course folder whose source/ holds the answer key; "
-                                   "empty: no probes (nothing is verified).").tag(config=True)
-    scheduler = Unicode("", help="Address of a Dask scheduler (tcp://host:port) whose workers run the "
-                                 "notebooks; empty: this process runs them.").tag(config=True)
 
     def preprocess(self, nb, resources):
-        from .verify import load_key
-        from .workers import encode_job, runner
-
+        run = run_of(resources)
+        if run is None:
+            raise RuntimeError("SandboxedExecute runs inside a grading run (cnnlab autograde), not on its own")
+        info = resources["nbgrader"]
         settings = {"timeout": self.timeout, "max_cell_output": self.max_cell_output, "sandbox": self.sandbox}
         files = course_files(Path(resources.get("metadata", {}).get("path") or "."))
-        key = None
-        if self.course_root:
-            info = resources["nbgrader"]
-            key = load_key(self.course_root, info["assignment"], info["notebook"], info["db_url"])
+        key = run.key(info["assignment"], info["notebook"]) if run.verify else None
         steps = plan_steps(nb, {gid: k.item for gid, k in key.items.items()} if key else {})
         job = encode_job(nbformat.writes(nb), files, settings, [asdict(s) for s in steps])
-        label = "-".join(str(resources.get("nbgrader", {}).get(k, "")) for k in ("student", "notebook"))
-        with COORDINATOR.untrusted_wait():  # here, or on a Dask worker (workers.py)
-            result = runner(self.scheduler).execute(job, label)
+        label = f"{info.get('student', '')}-{info.get('notebook', '')}"
+        with run.coordinator.untrusted_wait():  # here, or on a Dask worker (workers.py)
+            result = run.runner.execute(job, label)
         lay_outputs(nb, result["notebook"], f"the notebook could not be run ({result['status']})")
         if key is not None:
-            resources["cnnlab"] = {"key": key, "probes": result["probes"], "runs": result["runs"]}
+            resources["cnnlab"].update(key=key, probes=result["probes"], runs=result["runs"])
+        return nb, resources
+
+
+class RecordOutcome(NbGraderPreprocessor):
+    """The last step: the cells of the graded notebook that ran out of time or
+    whose kernel died, noted in the run's findings for this notebook (the
+    verifier notes its own: probes that timed out, second runs)."""
+
+    def preprocess(self, nb, resources):
+        run = run_of(resources)
+        if run is None:
+            return nb, resources
+        info = resources["nbgrader"]
+        found = run.findings(info["student"], info["assignment"], info["notebook"])
+        for cell in nb.cells:
+            names = {o.get("ename") for o in cell.get("outputs", []) if o.get("output_type") == "error"}
+            found.timeouts += bool(names & TIMEOUT_NAMES)
+            found.kernel_died = found.kernel_died or "DeadKernelError" in names
         return nb, resources

@@ -57,15 +57,18 @@ def grade_notebook(course: Course, path: str | Path, assignment_id: str | None =
         check_available()
     with Workspace(course) as ws:
         ws.generate_assignment(assignment.id)
-        folder = ws.root / "submitted" / STUDENT / assignment.id
+        folder = ws.layout.submitted(STUDENT, assignment.id)
         folder.mkdir(parents=True)
         shutil.copyfile(path, folder / path.name)
         grader = ClassGrader(load_course(ws.root), assignment.id, sandbox=sandbox)
-        grader.check_answer_keys()
-        result = grader.grade(STUDENT)
+        try:
+            grader.check_answer_keys()
+            result = grader.grade(STUDENT)
+        finally:
+            grader.close()
         if result.status == "error":
             raise GradeError(f"{path.name}: could not be graded ({result.reason})")
-        graded = [n for n in assignment.notebooks if (ws.root / "autograded" / STUDENT / assignment.id / f"{n}.ipynb").exists()]
+        graded = [n for n in assignment.notebooks if (ws.layout.autograded(STUDENT, assignment.id) / f"{n}.ipynb").exists()]
         if not graded:
             raise GradeError(f"{path.name}: assignment {assignment.id} has no notebook it could be graded as "
                              f"(it has: {', '.join(assignment.notebooks)})")

@@ -4,13 +4,18 @@ For each submission, in a worker thread:
 
     intake (trusted)          submitted/<s>/A → .cnnlab/intake/<s>/A, repaired (intake.py)
     nbgrader Autograde        sanitize from the gradebook (OverwriteCells & co, trusted)
-      └ SandboxedExecute      the notebook runs in bubblewrap (untrusted, parallel)
-      └ SaveAutoGrades & co   scores into the gradebook (trusted)
+      └ SandboxedExecute      the notebook runs in bubblewrap (untrusted, parallel; kernel.py)
+      └ VerifyScores          the verifier's score in each test cell (trusted; verify.py)
+      └ SaveAutoGrades & co   scores into the gradebook (trusted), RecordOutcome last
     publish (trusted)         .cnnlab/staging/<s>/A → autograded/<s>/A in one rename
 
-Every trusted step holds the coordinator lock, so the gradebook has one
-writer at a time in this process; only sandboxed execution overlaps, in this
-process or on a Dask cluster's workers (`--scheduler`, workers.py). Across
+Each ClassGrader owns one grading run (run.py): the runner notebooks execute
+on, the coordinator lock, the answer keys, and the findings of each notebook,
+which reach nbgrader's preprocessors through their resources and come back to
+`ClassGrader._grade` as values. Every trusted step that touches shared state
+holds the run's coordinator lock, so the gradebook has one writer at a time
+in this run; intake and sandboxed execution overlap, in this process or on a
+Dask cluster's workers (`--scheduler`, workers.py). Across
 processes (several TAs, on a shared PostgreSQL gradebook), a submission is
 graded under a lock of its own (gradebook.exclusive), and whoever gets it
 second finds it done and skips it. A submission is done when its autograded
@@ -23,7 +28,6 @@ from __future__ import annotations
 import glob
 import json
 import os
-import re
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -43,15 +47,14 @@ from tqdm import tqdm
 
 from .. import gradebook
 from ..course import Course, CourseError, select_students
-from ..nbtools import grade_id
-from .execute import COORDINATOR, SandboxedExecute
+from ..nbtools import grade_id, nbgrader_failure
+from .execute import RecordOutcome, SandboxedExecute
 from .intake import Intake, fingerprint, take_in
-from .results import TIMEOUT_NAMES
+from .run import GradingRun
 from .sandbox import check_available
-from .verify import CHECKED, AnswerKeyError, VerifyScores, load_key
-from .workers import ClusterLost, DaskRunner, forget, runner
+from .verify import AnswerKeyError, VerifyScores
+from .workers import ClusterLost, DaskRunner, connect
 
-WORK = ".cnnlab"
 MARKER = ".cnnlab.json"
 
 
@@ -114,7 +117,7 @@ class AutogradeSummary:
 
 
 def submitted_students(course: Course, assignment_id: str) -> list[str]:
-    folder = course.root / "submitted"
+    folder = course.submitted()
     return sorted(p.parent.name for p in folder.glob(f"*/{assignment_id}") if p.is_dir())
 
 
@@ -135,25 +138,27 @@ def _replace_dir(staged: Path, final: Path) -> None:
     shutil.rmtree(trash, ignore_errors=True)
 
 
-def _outcome_from_notebooks(folder: Path) -> tuple[int, bool]:
-    timeouts, died = 0, False
-    for path in folder.glob("*.ipynb"):
-        nb = nbformat.read(path, as_version=4)
-        for cell in nb.cells:
-            names = {o.get("ename") for o in cell.get("outputs", []) if o.get("output_type") == "error"}
-            timeouts += bool(names & TIMEOUT_NAMES)
-            died = died or "DeadKernelError" in names
-    return timeouts, died
+class RunAutograde(Autograde):
+    """nbgrader's Autograde as one grading run's converter: every notebook's
+    resources carry the run (`resources["cnnlab"]["run"]`, run.py), which is how
+    SandboxedExecute, VerifyScores and RecordOutcome reach its runner, lock,
+    answer keys and findings.
 
-
-class ThreadSafeAutograde(Autograde):
-    """nbgrader's Autograde without its process-wide NBGRADER_EXECUTION toggle.
-
+    It also drops nbgrader's process-wide NBGRADER_EXECUTION toggle:
     nbgrader.utils.setenv (0.9.6) saves the previous value under the wrong key
     and deletes the variable on exit, which raises KeyError as soon as two runs
     overlap in threads. The variable only ever told student code it was being
     graded, and the sandbox clears the environment anyway.
     """
+
+    def __init__(self, grading_run: GradingRun, **kwargs):
+        super().__init__(**kwargs)
+        self.grading_run = grading_run
+
+    def init_single_notebook_resources(self, notebook_filename: str) -> dict:
+        resources = super().init_single_notebook_resources(notebook_filename)
+        resources["cnnlab"] = {"run": self.grading_run}
+        return resources
 
     def convert_single_notebook(self, notebook_filename: str) -> None:
         self._sanitizing = True
@@ -181,6 +186,8 @@ class ClassGrader:
         self.course_id = base.CourseDirectory.get("course_id", "")
         self.db_url = base.CourseDirectory.get("db_url") or f"sqlite:///{self.root / 'gradebook.db'}"
         self.timeout = int(base.Execute.get("timeout", 30))
+        #: this grader's run: its runner (a Dask client when `scheduler`), lock, keys, findings
+        self.run = GradingRun(self.root, self.db_url, connect(scheduler))
         self.release = {}
         for nb in self.assignment.notebooks:  # the template intake repairs submissions against
             path = self.root / "release" / assignment_id / f"{nb}.ipynb"
@@ -190,15 +197,13 @@ class ClassGrader:
 
     def _config(self):
         cfg = self.course.nbgrader_config()
-        cfg.CourseDirectory.submitted_directory = f"{WORK}/intake"
-        cfg.CourseDirectory.autograded_directory = f"{WORK}/staging"
+        cfg.CourseDirectory.submitted_directory = f"{Course.WORK}/intake"
+        cfg.CourseDirectory.autograded_directory = f"{Course.WORK}/staging"
         cfg.Autograde.autograde_preprocessors = [SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor,
                                                  LimitOutput, VerifyScores, SaveAutoGrades,
-                                                 AssignLatePenalties, CheckCellMetadata]
+                                                 AssignLatePenalties, CheckCellMetadata, RecordOutcome]
         cfg.SandboxedExecute.timeout = self.timeout
-        cfg.SandboxedExecute.course_root = str(self.root)
         cfg.SandboxedExecute.sandbox = self.sandbox
-        cfg.SandboxedExecute.scheduler = self.scheduler
         cfg.Application.log_level = "WARNING"
         return cfg
 
@@ -206,14 +211,14 @@ class ClassGrader:
         """Before any submission: the verifier can score every item the gradebook grades."""
         for nb in self.assignment.notebooks:
             try:
-                load_key(self.root, self.assignment.id, nb, self.db_url)
+                self.run.key(self.assignment.id, nb)
             except AnswerKeyError as exc:
                 raise CourseError(str(exc)) from None
 
     def _keep_evidence(self, student: str, evidence: dict) -> None:
         """What the notebook's own checks printed where the verifier disagreed: for
         TAs only, so outside autograded/ (feedback is made from there), under .cnnlab/evidence/."""
-        path = self.root / WORK / "evidence" / self.assignment.id / f"{student}.json"
+        path = self.course.evidence(self.assignment.id, student)
         if evidence:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(evidence, indent=1, ensure_ascii=False), encoding="utf-8")
@@ -221,11 +226,11 @@ class ClassGrader:
             path.unlink()
 
     def is_done(self, student: str) -> bool:
-        final = self.root / "autograded" / student / self.assignment.id
+        final = self.course.autograded(student, self.assignment.id)
         marker = _read_marker(final)
         if not marker:
             return False
-        return marker.get("fingerprint") == fingerprint(self.root / "submitted" / student / self.assignment.id)
+        return marker.get("fingerprint") == fingerprint(self.course.submitted(student, self.assignment.id))
 
     def _score(self, student: str) -> tuple[float, float]:
         with Gradebook(self.db_url, self.course_id) as gb:
@@ -243,6 +248,10 @@ class ClassGrader:
                     grade.needs_manual_grade = False
             gb.db.commit()
 
+    def close(self) -> None:
+        """The end of this grader's run (a Dask client is closed)."""
+        self.run.close()
+
     def lock(self, name: str):
         """A lock of this course's gradebook, shared with every other process using it."""
         return gradebook.exclusive(self.db_url, f"{self.course_id}:{self.assignment.id}:{name}",
@@ -259,13 +268,13 @@ class ClassGrader:
     def _grade(self, student: str) -> SubmissionResult:
         started = time.monotonic()
         a = self.assignment.id
-        intake_dir = self.root / WORK / "intake" / student / a
+        intake_dir = self.course.work("intake", student, a)
         # intake reads and writes this student's folders only: outside the coordinator lock, so a
         # large or odd submission being read never holds up the others' trusted steps
-        intake: Intake = take_in(self.root / "submitted" / student / a, intake_dir, student, a,
+        intake: Intake = take_in(self.course.submitted(student, a), intake_dir, student, a,
                                  self.assignment.notebooks, self.release)
-        with COORDINATOR.trusted():
-            staged = self.root / WORK / "staging" / student / a
+        with self.run.coordinator.trusted():
+            staged = self.course.work("staging", student, a)
             if staged.exists():
                 shutil.rmtree(staged)
             result = SubmissionResult(student, "graded", problems=intake.problems, repairs=intake.repairs,
@@ -281,34 +290,26 @@ class ClassGrader:
                 coursedir = CourseDirectory(config=cfg)
                 # nbgrader globs its folders with the student id: `gx*` would grade other students
                 coursedir.assignment_id, coursedir.student_id = a, glob.escape(student)
-                app = ThreadSafeAutograde(coursedir=coursedir, config=cfg)
+                app = RunAutograde(self.run, coursedir=coursedir, config=cfg)
                 app.force, app.create_student = True, True
-                CHECKED.pop((student, a), None)
+                self.run.take_findings(student, a)  # a fresh start for this submission
                 outcome = capture_log(app)  # releases the lock while the sandbox runs
-                checked = CHECKED.pop((student, a), [])
-                if getattr(runner(self.scheduler), "lost", ""):  # nbgrader logged it; the run must stop
-                    raise ClusterLost(runner(self.scheduler).lost)
+                checked = self.run.take_findings(student, a)
+                if getattr(self.run.runner, "lost", ""):  # nbgrader logged it; the run must stop
+                    raise ClusterLost(self.run.runner.lost)
                 result.flags += [f"{c.notebook}: {flag}" for c in checked for flag in c.flags]
                 evidence = {f"{c.notebook}/{gid}": d for c in checked for gid, d in c.disagreements.items()}
                 if not outcome.get("success"):
-                    text = (outcome.get("log") or "") + "\n" + (outcome.get("error") or "")
-                    lines = [ln.strip() for ln in text.splitlines() if ln.strip()
-                             and "see the the above traceback" not in ln and not ln.strip().startswith("File ")]
-                    # the exception line of the traceback says what went wrong; nbgrader's own last words do not
-                    errors = [ln for ln in lines if re.match(r"^[\w.]+(Error|Exception): ", ln)
-                              and not ln.startswith("nbgrader.converters.base.NbGraderException")]
-                    lines = errors or lines
-                    result.status, result.reason = "error", (lines[-1] if lines else "nbgrader failed")[:300]
+                    result.status, result.reason = "error", nbgrader_failure(outcome, "nbgrader failed")
                     result.seconds = time.monotonic() - started
                     return result
-                result.timeouts, result.kernel_died = _outcome_from_notebooks(staged)
-                result.timeouts += sum(c.timeouts for c in checked)  # a probe's timeout leaves no cell output
-                result.kernel_died = result.kernel_died or any(c.kernel_died for c in checked)
+                result.timeouts = sum(c.timeouts for c in checked)  # cells (RecordOutcome) and probes (verifier)
+                result.kernel_died = any(c.kernel_died for c in checked)
             result.score, result.max_score = self._score(student)
             (staged / MARKER).write_text(json.dumps({"fingerprint": intake.fingerprint, "problems": result.problems,
                                                      "repairs": intake.repairs, "flags": result.flags}, indent=1))
             self._keep_evidence(student, evidence)
-            _replace_dir(staged, self.root / "autograded" / student / a)
+            _replace_dir(staged, self.course.autograded(student, a))
         result.seconds = time.monotonic() - started
         return result
 
@@ -350,17 +351,17 @@ def autograde(course: Course, assignment_id: str, students: list[str] | None = N
 
     ensure_venv_on_path()
     grader = ClassGrader(course, assignment_id, sandbox=sandbox, scheduler=scheduler)
-    gradebook.prepare(grader.db_url, gradebook.locks_folder(grader.root))
     try:
+        gradebook.prepare(grader.db_url, gradebook.locks_folder(grader.root))
         return _autograde(course, grader, students, force, workers, progress)
     finally:
-        forget(scheduler)
+        grader.close()
 
 
 def _autograde(course: Course, grader: ClassGrader, students: list[str] | None, force: bool,
                workers: int | None, progress: bool) -> AutogradeSummary:
     assignment_id, sandbox = grader.assignment.id, grader.sandbox
-    where = runner(grader.scheduler)
+    where = grader.run.runner
     if isinstance(where, DaskRunner):  # the workers run student code: each must sandbox
         workers = workers or max(2, 2 * where.slots(require_sandbox=sandbox))
     elif sandbox:
@@ -382,19 +383,18 @@ def _autograde(course: Course, grader: ClassGrader, students: list[str] | None, 
             summary.results.append(SubmissionResult(student, "skipped"))
         else:
             todo.append(student)
-    log_dir = course.root / WORK / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"autograde-{assignment_id}.jsonl"
+    log_path = course.autograde_log(assignment_id)  # the class report reads it back (report/classdata.py)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     summary.log = str(log_path)
     cwd = os.getcwd()  # nbgrader converters chdir to the course root and back, per thread
-    busy = COORDINATOR.busy
+    busy = grader.run.coordinator.busy
     try:
         lost = _grade_all(grader, todo, workers, summary, log_path, assignment_id, progress, force)
     finally:
         os.chdir(cwd)
     summary.results.sort(key=lambda r: r.student)
     summary.seconds = time.monotonic() - started
-    summary.coordinator_seconds = COORDINATOR.busy - busy
+    summary.coordinator_seconds = grader.run.coordinator.busy - busy
     todo_set = set(todo)
     ran = [r for r in summary.results if r.student in todo_set]
     done = sum(r.status in ("graded", "broken") for r in ran)

@@ -188,12 +188,23 @@ def hidden_libraries(trees: tuple[Path, ...] | None = None) -> list[Path]:
     return [path for site in sites for path in libraries_in(site)]
 
 
+#: Folders of the cnnlab package that student code must never read: the demo's
+#: catalogue of simulated answers holds correct ones.
+HIDDEN_PACKAGE_FOLDERS = ("catalogue",)
+
+
+def hidden_package_folders() -> list[Path]:
+    return [package_dir() / name for name in HIDDEN_PACKAGE_FOLDERS if (package_dir() / name).is_dir()]
+
+
 def _hiding_argv() -> list[str]:
     """bwrap arguments that put something empty where a forbidden library was:
     library convolution earns no credit, and code built at run time cannot
     import it either. A folder becomes an empty one (an empty namespace
     package at most), a file /dev/null (a module that is empty or not an ELF)."""
     argv = []
+    for folder in hidden_package_folders():  # correct answers, in the package the kernel imports from
+        argv += ["--tmpfs", str(folder)]
     for folder in hidden_site_folders():
         argv += ["--tmpfs", str(folder)]
     for path in hidden_libraries():

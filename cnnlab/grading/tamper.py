@@ -28,7 +28,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
-from ..checks import FORBIDDEN_LIBRARIES
+from ..checks import FORBIDDEN_LIBRARIES, is_forbidden_module
 from ..nbtools import nbgrader_meta
 
 #: attribute or function names -> what the flag says
@@ -119,10 +119,6 @@ def _dotted(node) -> str | None:
     return None
 
 
-def _is_forbidden(module: str) -> bool:
-    return any(module == lib or module.startswith(lib + ".") for lib in FORBIDDEN_LIBRARIES)
-
-
 class _Aliases(dict):
     """Top-level names bound to modules or their members: {'np': 'numpy', 'c2d': 'scipy.signal.correlate2d'}."""
 
@@ -177,7 +173,7 @@ _PLAIN_PERCENT = re.compile(r"(?:[^%]|%s|%%)*")
 def _library_named(text: str) -> str | None:
     """The forbidden library a string names: as a module ('scipy.ndimage', 'cv2.filter2D') or as a
     path into its folder ('.../site-packages/scipy/ndimage/__init__.py', '.../cv2.cpython-311-...so')."""
-    if _is_forbidden(text):
+    if is_forbidden_module(text):
         return text
     if "/" not in text or " " in text:
         return None
@@ -558,7 +554,7 @@ def _code_in_strings(node, reader: _Reader) -> list:
 
 def _uses(node, reader: _Reader, called: set, keyed: set) -> list[str]:
     """What this one node uses of the forbidden libraries, or of imports the scan cannot read."""
-    found = [m for m in _imported_modules(node) if _is_forbidden(m)]
+    found = [m for m in _imported_modules(node) if is_forbidden_module(m)]
     if isinstance(node, (ast.Constant, ast.JoinedStr, ast.BinOp, ast.Call, ast.Subscript)):
         strings = reader.fold(node) or []
         found += [lib for lib in map(_library_named, strings) if lib]
@@ -570,7 +566,7 @@ def _uses(node, reader: _Reader, called: set, keyed: set) -> list[str]:
             found.append(RUN_TIME_IMPORT)
     if isinstance(node, (ast.Name, ast.Attribute, ast.Call, ast.Subscript)):
         module = reader.module_of(node)
-        if module and _is_forbidden(module):
+        if module and is_forbidden_module(module):
             found.append(module)
         elif module == "sys.modules" and id(node) not in keyed:  # looked through: for m in sys.modules
             found.append(RUN_TIME_IMPORT)
@@ -631,7 +627,7 @@ def scan(nb, function_names: list[str]) -> Findings:
     for name in function_names:
         used = _reaches(functions.get(name, []), reader, functions, {name})
         imported = aliases.resolve(name)  # from scipy.ndimage import maximum_filter as pool2d
-        if imported and _is_forbidden(imported):
+        if imported and is_forbidden_module(imported):
             used.append(imported)
         if used:
             findings.forbidden[name] = sorted(set(used))

@@ -15,8 +15,8 @@ grader's own process from plain data, never by student code.
 `VerifyScores` (an nbgrader preprocessor, just before SaveAutoGrades) puts
 the verifier's report and score in each verified test cell, so nbgrader
 records the verifier's score and nothing the kernel printed for a hidden
-check reaches feedback, and flags every item where the in-notebook check
-said otherwise.
+check reaches feedback, and notes in the grading run's findings (run.py)
+every item where the in-notebook check said otherwise.
 """
 from __future__ import annotations
 
@@ -24,8 +24,7 @@ import contextlib
 import copy
 import io
 import pickle
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -89,23 +88,14 @@ def graded_items(db_url: str, assignment: str, notebook: str) -> dict[str, float
         return {c.name: float(c.max_score) for c in nb.grade_cells if c.name not in answers}
 
 
-_KEYS: dict = {}
-_KEYS_LOCK = threading.Lock()
-
-
 def load_key(course_root: str | Path, assignment: str, notebook: str, db_url: str) -> AnswerKey:
-    """The answer key of one notebook (cached per source file version and gradebook points)."""
+    """The answer key of one notebook: items and points from the gradebook, cases
+    and references from source/ (a grading run keeps it for its submissions, run.py)."""
     path = Path(course_root) / "source" / assignment / f"{notebook}.ipynb"
     points = graded_items(db_url, assignment, notebook)
-    try:
-        stamp = path.stat().st_mtime_ns
-    except OSError:
-        raise AnswerKeyError(f"source/{assignment}/{notebook}.ipynb is missing: the verifier needs it") from None
-    cache_key = (str(path), stamp, tuple(sorted(points.items())))
-    with _KEYS_LOCK:
-        if cache_key not in _KEYS:
-            _KEYS[cache_key] = _build_key(nbformat.read(path, as_version=4), assignment, notebook, points)
-        return _KEYS[cache_key]
+    if not path.is_file():
+        raise AnswerKeyError(f"source/{assignment}/{notebook}.ipynb is missing: the verifier needs it")
+    return _build_key(nbformat.read(path, as_version=4), assignment, notebook, points)
 
 
 def _build_key(source_nb, assignment: str, notebook: str, points: dict[str, float]) -> AnswerKey:
@@ -218,21 +208,6 @@ def judge(key: KeyItem, entry: dict, forbidden: list[str]) -> Verdict:
 # ----------------------------------------------------------------------------
 # The nbgrader step
 # ----------------------------------------------------------------------------
-@dataclass
-class NotebookCheck:
-    """What verification found in one notebook: for the summary, the log and the marker."""
-
-    notebook: str
-    flags: list[str] = field(default_factory=list)
-    disagreements: dict[str, dict] = field(default_factory=dict)
-    kernel_died: bool = False     # a probe or cell killed the kernel (a second run salvaged the rest)
-    timeouts: int = 0             # items whose probe ran out of time
-
-
-#: (student, assignment) -> [NotebookCheck]; written by VerifyScores, read by the pipeline.
-CHECKED: dict[tuple[str, str], list[NotebookCheck]] = {}
-
-
 def _text_of(outputs) -> str:
     parts = []
     for o in outputs:
@@ -273,7 +248,8 @@ class VerifyScores(NbGraderPreprocessor):
         info = resources["nbgrader"]
         key: AnswerKey = state["key"]
         findings = scan(nb, key.function_names())
-        result = NotebookCheck(info["notebook"], flags=[f"code: {a}" for a in findings.attacks])
+        result = state["run"].findings(info["student"], info["assignment"], info["notebook"])
+        result.flags += [f"code: {a}" for a in findings.attacks]
         if state.get("runs", 1) > 1:
             result.kernel_died = True
             result.flags.append("the kernel died; a second run probed what came before the crash")
@@ -304,5 +280,4 @@ class VerifyScores(NbGraderPreprocessor):
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text),
                             nbformat.v4.new_output("execute_result", data={"text/plain": repr(verdict.score)},
                                                    execution_count=cell.get("execution_count"))]
-        CHECKED.setdefault((info["student"], info["assignment"]), []).append(result)
         return nb, resources

@@ -2,14 +2,16 @@
 
 Everything trusted (intake, nbgrader's sanitize, verify, score, every gradebook
 write, publishing autograded/) stays with the coordinator, the `cnnlab
-autograde` process. Only `execute.execute_notebook` travels, and it travels as
+autograde` process. Only `kernel.execute_notebook` travels, and it travels as
 plain data both ways: a JSON string in (the sanitized notebook, the course files
 it reads, the plan) and a JSON string out (outputs and probe reports). A worker
 needs the `cnnlab` package and bubblewrap, nothing of the course folder; the
 coordinator never unpickles anything a worker or a student made.
 
 `LocalRunner` calls the same function in the calling thread, so a class graded
-on a cluster gets exactly the grades of a local run.
+on a cluster gets exactly the grades of a local run. Each grading run gets a
+runner of its own (`connect`), so two runs on one scheduler never share or
+close each other's client.
 
 Faults on a cluster:
 - a worker dies mid-run (SIGKILL, OOM, a lost machine): the scheduler runs its
@@ -29,7 +31,7 @@ import uuid
 from concurrent.futures import CancelledError
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from .execute import execute_notebook
+from .kernel import execute_notebook
 
 
 class ClusterLost(RuntimeError):
@@ -182,18 +184,7 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
-_RUNNERS: dict[str, object] = {"": LocalRunner()}
-
-
-def runner(address: str = ""):
-    """The runner for a scheduler address ('' = this process); one client per address."""
-    if address not in _RUNNERS:
-        _RUNNERS[address] = DaskRunner(address)
-    return _RUNNERS[address]
-
-
-def forget(address: str) -> None:
-    """Close and drop the client of `address` (the end of a run)."""
-    found = _RUNNERS.pop(address, None) if address else None
-    if found is not None:
-        found.close()
+def connect(address: str = ""):
+    """A runner for one grading run: this process ('') or the Dask scheduler at
+    `address` (a client of its own, which the run closes at its end)."""
+    return DaskRunner(address) if address else LocalRunner()

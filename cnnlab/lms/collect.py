@@ -45,6 +45,7 @@ from traitlets import Unicode
 from ..course import Course, load_course
 from ..gradebook import locks_folder, prepare
 from ..grading.intake import _stem_key
+from ..nbtools import nbgrader_failure
 from . import get_format
 from .base import LmsError
 from .extract import MAX_DEPTH, SafeExtractor, is_archive_name
@@ -262,8 +263,7 @@ def collect_archive(course: Course, assignment_id: str, archive: str | Path, lms
         shutil.rmtree(folder, ignore_errors=True)
         raise LmsError(f"the download was not collected: {extractor.fatal}")
     if not outcome.get("success"):
-        lines = [ln for ln in (outcome.get("error") or outcome.get("log") or "").splitlines() if ln.strip()]
-        raise LmsError(f"zip_collect failed: {lines[-1] if lines else 'no reason given'}")
+        raise LmsError(f"zip_collect failed: {nbgrader_failure(outcome)}")
     report = CollectReport(assignment_id, lms)
     report.unmatched = [(rel, _whose(collector, rel, why)) for rel, why in getattr(extractor, "refused", [])]
     report.unmatched += list(getattr(collector, "unmatched", []))
@@ -273,8 +273,8 @@ def collect_archive(course: Course, assignment_id: str, archive: str | Path, lms
     report.notes += list(getattr(extractor, "renamed", []))
     release = course.assignment(assignment_id).notebooks
     for student, files in sorted(getattr(collector, "matched", {}).items()):
-        _keep_latest(course.root / "submitted" / student / assignment_id, files, release, student, report)
-        report.students[student] = sorted(p.name for p in (course.root / "submitted" / student / assignment_id)
+        _keep_latest(course.submitted(student, assignment_id), files, release, student, report)
+        report.students[student] = sorted(p.name for p in course.submitted(student, assignment_id)
                                           .iterdir() if p.suffix == ".ipynb")
     return report
 

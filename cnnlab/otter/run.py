@@ -30,10 +30,10 @@ from pathlib import Path
 
 import nbformat
 
+from ..grading.intake import MAX_NOTEBOOK_BYTES  # one cap on a handed-in notebook, whichever grader reads it
 from ..grading.sandbox import Limits, bwrap_argv, check_available, claim_uid, job_folder, kill_uid, prepare_job_dir
 from .master import Question
 
-MAX_NOTEBOOK_BYTES = 20 * 1024**2
 MAX_RESULTS_BYTES = 5 * 1024**2
 
 

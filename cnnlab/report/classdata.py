@@ -151,7 +151,7 @@ def _failures(cell, labels: dict[str, str]) -> list[tuple[str, str]]:
 
 def read_log(course: Course, assignment_id: str) -> tuple[dict[str, dict], list[dict]]:
     """({student: the last grading record}, [run records]) of the autograde log."""
-    path = course.root / ".cnnlab" / "logs" / f"autograde-{assignment_id}.jsonl"
+    path = course.autograde_log(assignment_id)
     last, runs = {}, []
     if path.is_file():
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -223,7 +223,7 @@ def gather(course: Course, assignment_id: str) -> ClassReport:
     for nb_name in assignment.notebooks:
         labels = _hints(course, assignment_id, nb_name)
         for student in totals:
-            path = course.root / "autograded" / student / assignment_id / f"{nb_name}.ipynb"
+            path = course.autograded(student, assignment_id) / f"{nb_name}.ipynb"
             if not path.is_file():
                 continue
             nb = nbformat.read(path, as_version=4)
@@ -254,7 +254,7 @@ def gather(course: Course, assignment_id: str) -> ClassReport:
     for student, record in sorted(last.items()):
         reasons = _reasons(record)
         if reasons:
-            notebooks = [p for p in (course.root / "autograded" / student / assignment_id / f"{nb}.ipynb"
+            notebooks = [p for p in (course.autograded(student, assignment_id) / f"{nb}.ipynb"
                                      for nb in assignment.notebooks) if p.is_file()]
             flagged.append(Flagged(student, record.get("status", "?"), reasons, notebooks))
     seconds = [float(r.get("seconds") or 0.0) for r in last.values()]

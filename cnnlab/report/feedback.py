@@ -11,11 +11,12 @@ import glob
 from tqdm import tqdm
 
 from ..course import Course, select_students
+from ..nbtools import nbgrader_failure
 from ..workspace import course_api
 
 
 def graded_students(course: Course, assignment_id: str) -> list[str]:
-    folder = course.root / "autograded"
+    folder = course.autograded()
     return sorted(p.parent.name for p in folder.glob(f"*/{assignment_id}") if any(p.glob("*.ipynb")))
 
 
@@ -30,11 +31,10 @@ def write_feedback(course: Course, assignment_id: str, students: list[str] | Non
         # nbgrader globs its folders with the student id: escaped, `gx*` is that student alone
         result = api.generate_feedback(assignment_id, glob.escape(student))
         files = sorted(str(p.relative_to(course.root))
-                       for p in (course.root / "feedback" / student / assignment_id).glob("*.html"))
+                       for p in course.feedback(student, assignment_id).glob("*.html"))
         error = ""
         if not result.get("success") or not files:
-            lines = (result.get("error") or result.get("log") or "no feedback file").strip().splitlines()
-            error = lines[-1][:300] if lines else "no feedback file"
+            error = nbgrader_failure(result, "no feedback file") if not result.get("success") else "no feedback file"
         done.append({"student": student, "ok": not error, "files": files, "error": error})
-    return {"assignment": assignment_id, "folder": str(course.root / "feedback"),
+    return {"assignment": assignment_id, "folder": str(course.feedback()),
             "written": sum(d["ok"] for d in done), "failed": sum(not d["ok"] for d in done), "students": done}

@@ -1,0 +1,112 @@
+"""One grading run's shared state and findings: the one channel results travel along.
+
+A `GradingRun` belongs to one `ClassGrader` (pipeline.py) and lives as long as
+its run. It holds what the run's submissions share (where notebooks run, the
+lock that serialises trusted steps, the answer keys) and collects what grading
+finds per notebook. nbgrader's preprocessors reach it through
+`resources["cnnlab"]["run"]`, which the converter (pipeline.RunAutograde)
+puts there for every notebook; nothing of it is module-level, so two runs in
+one process (two courses, or one scheduler shared) never see each other's.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class Coordinator:
+    """Serialises one run's trusted steps (sanitize, score, every gradebook
+    write) across its worker threads; only sandboxed execution runs in parallel."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        #: seconds the lock has been held: the coordinator's own work, which no
+        #: number of workers shares (it bounds what a cluster can add, see README)
+        self.busy = 0.0
+
+    def _take(self) -> None:
+        self._lock.acquire()
+        self._local.holding, self._local.since = True, time.monotonic()
+
+    def _give(self) -> None:
+        self.busy += time.monotonic() - self._local.since
+        self._local.holding = False
+        self._lock.release()
+
+    @contextmanager
+    def trusted(self):
+        self._take()
+        try:
+            yield
+        finally:
+            self._give()
+
+    @contextmanager
+    def untrusted_wait(self):
+        """Let other submissions' trusted steps run while this thread waits on a sandbox."""
+        holding = getattr(self._local, "holding", False)
+        if holding:
+            self._give()
+        try:
+            yield
+        finally:
+            if holding:
+                self._take()
+
+
+@dataclass
+class NotebookFindings:
+    """What grading found in one submitted notebook: for the summary, the log and the marker."""
+
+    notebook: str
+    flags: list[str] = field(default_factory=list)
+    disagreements: dict[str, dict] = field(default_factory=dict)  # grade id -> evidence (TA only)
+    kernel_died: bool = False     # a cell or probe killed the kernel (a second run salvaged the rest)
+    timeouts: int = 0             # items whose probe, and cells that, ran out of time
+
+
+class GradingRun:
+    """The runner notebooks execute on, the coordinator lock, the answer keys and
+    the findings of one grading run."""
+
+    def __init__(self, course_root: str | Path, db_url: str, runner, verify: bool = True):
+        self.course_root = str(course_root)
+        self.db_url = db_url
+        self.runner = runner                  # workers.LocalRunner or workers.DaskRunner
+        self.verify = verify                  # probe every item and score with the verifier
+        self.coordinator = Coordinator()
+        self._keys: dict = {}
+        self._findings: dict[tuple[str, str], dict[str, NotebookFindings]] = {}
+        self._lock = threading.Lock()
+
+    def key(self, assignment: str, notebook: str):
+        """The answer key of one notebook (verify.load_key), made once per run."""
+        from .verify import load_key
+
+        with self._lock:
+            if (assignment, notebook) not in self._keys:
+                self._keys[assignment, notebook] = load_key(self.course_root, assignment, notebook, self.db_url)
+            return self._keys[assignment, notebook]
+
+    def findings(self, student: str, assignment: str, notebook: str) -> NotebookFindings:
+        with self._lock:
+            per_nb = self._findings.setdefault((student, assignment), {})
+            return per_nb.setdefault(notebook, NotebookFindings(notebook))
+
+    def take_findings(self, student: str, assignment: str) -> list[NotebookFindings]:
+        """The findings of one submission, handed over once (a regrade starts afresh)."""
+        with self._lock:
+            return list(self._findings.pop((student, assignment), {}).values())
+
+    def close(self) -> None:
+        self.runner.close()
+
+
+def run_of(resources: dict) -> GradingRun | None:
+    """The grading run a preprocessor is part of (None under plain nbgrader)."""
+    state = resources.get("cnnlab") if isinstance(resources, dict) else None
+    return state.get("run") if isinstance(state, dict) else None
