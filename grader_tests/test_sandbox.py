@@ -74,7 +74,7 @@ except Exception as exc:
     print("refused", type(exc).__name__)
 """)
     out = _printed(cells[0])
-    assert "files []" in out and "refused" in out, out
+    assert "files []" in out and ("alternatives 0" in out or "refused" in out), out
     assert os.path.dirname(cnnlab.catalogue.__file__) == str(CATALOGUE)
 
 

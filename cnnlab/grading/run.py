@@ -83,6 +83,11 @@ class GradingRun:
         self._findings: dict[tuple[str, str], dict[str, NotebookFindings]] = {}
         self._lock = threading.Lock()
 
+    def __deepcopy__(self, memo) -> "GradingRun":
+        """The run itself, never a copy: nbconvert deep-copies a notebook's resources
+        before the preprocessors run, and the run is what they all share."""
+        return self
+
     def key(self, assignment: str, notebook: str):
         """The answer key of one notebook (verify.load_key), made once per run."""
         from .verify import load_key
