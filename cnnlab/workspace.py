@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import nbformat
@@ -41,6 +42,12 @@ def course_api(course: Course) -> NbGraderAPI:
     cfg.Application.log_level = "WARNING"
     prepare(cfg.CourseDirectory.db_url, locks_folder(course.root))
     return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
+
+
+#: nbgrader's converters chdir into their course folder and back while they run; two at
+#: once in one process (two autograde() runs registering their assignments) could leave
+#: the process in a throwaway folder that is gone. A workspace runs one at a time.
+_CONVERTING = threading.Lock()
 
 
 class Workspace:
@@ -106,7 +113,9 @@ class Workspace:
     def generate_assignment(self, assignment_id: str) -> Path:
         """source/A → release/A, and A with its cells' checksums into the gradebook."""
         self.add_source(assignment_id)
-        self._check(self.api.generate_assignment(assignment_id, force=True), f"generate_assignment {assignment_id}")
+        with _CONVERTING:
+            self._check(self.api.generate_assignment(assignment_id, force=True),
+                        f"generate_assignment {assignment_id}")
         return self.root / "release" / assignment_id
 
     def generate_solution(self, assignment_id: str) -> Path:
@@ -115,7 +124,8 @@ class Workspace:
         with temp_attrs(api.coursedir, assignment_id=assignment_id):
             app = GenerateSolution(coursedir=api.coursedir, parent=api)
             app.force = True
-            self._check(capture_log(app), f"generate_solution {assignment_id}")
+            with _CONVERTING:
+                self._check(capture_log(app), f"generate_solution {assignment_id}")
         return self.root / "solutions" / assignment_id
 
     def release_notebook(self, assignment_id: str, notebook: str):
@@ -140,7 +150,8 @@ class Workspace:
         return folder
 
     def autograde(self, assignment_id: str, student: str) -> dict:
-        return self.api.autograde(assignment_id, student, force=True, create=True)
+        with _CONVERTING:
+            return self.api.autograde(assignment_id, student, force=True, create=True)
 
     def grades(self, assignment_id: str, student: str) -> dict[str, dict[str, tuple[float, float]]]:
         """{notebook: {grade_id: (score, max_score)}} from the gradebook."""

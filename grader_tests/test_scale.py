@@ -120,20 +120,15 @@ def _two_runs_at_once(course, tmp_path, scheduler: str = "") -> list:
     return [(s, _grades(f"sqlite:///{c.root / 'gradebook.db'}")) for s, c in zip(summaries, copies)]
 
 
-def test_two_runs_in_one_process_grade_as_two_processes(course, local_grades, tmp_path):
-    """Each run has its own lock, answer keys and findings (run.py): none leaks into the other."""
-    for summary, grades in _two_runs_at_once(course, tmp_path):
-        assert summary.counts()["graded"] == 6 and not summary.failed, summary.counts()
-        assert grades == local_grades
-        flags = {r.student: r.flags for r in summary.results}
-        assert flags["ada"] == [] and flags["blank"] == [], flags
-
-
-def test_two_runs_on_one_scheduler_in_one_process_keep_their_own_clients(course, cluster, local_grades, tmp_path):
-    """One run ending once closed the Dask client the other was still using."""
+def test_two_runs_in_one_process_on_one_scheduler_grade_as_two_processes(course, cluster, local_grades, tmp_path):
+    """Two autograde() calls at once, two course folders, one scheduler: each run has its own
+    client, lock, answer keys and findings (run.py). One run ending once closed the Dask
+    client the other was still using."""
     for summary, grades in _two_runs_at_once(course, tmp_path, scheduler=cluster.address):
         assert summary.scheduler == cluster.address and summary.counts()["graded"] == 6, summary.counts()
-        assert grades == local_grades
+        assert not summary.failed and grades == local_grades
+        flags = {r.student: r.flags for r in summary.results}
+        assert flags["ada"] == [] and flags["blank"] == [], flags
 
 
 def test_a_cluster_grades_like_a_local_run_when_a_worker_is_killed(course, pg, cluster, local_grades, tmp_path):

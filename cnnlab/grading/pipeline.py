@@ -36,6 +36,7 @@ from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbconvert.writers import FilesWriter
 from nbgrader.api import Gradebook
 from nbgrader.converters import Autograde
 from nbgrader.converters.base import BaseConverter
@@ -159,6 +160,18 @@ class RunAutograde(Autograde):
         resources = super().init_single_notebook_resources(notebook_filename)
         resources["cnnlab"] = {"run": self.grading_run}
         return resources
+
+    def start(self) -> None:
+        """BaseConverter.start without its chdir into the course folder and back:
+        every path here is absolute, and with several runs (or throwaway
+        workspaces) in one process, another thread's chdir could leave this one
+        in a folder that is gone."""
+        self.init_notebooks()
+        self.writer = FilesWriter(parent=self, config=self.config)
+        self.exporter = self.exporter_class(parent=self, config=self.config)
+        for pp in self.preprocessors:
+            self.exporter.register_preprocessor(pp)
+        self.convert_notebooks()
 
     def convert_single_notebook(self, notebook_filename: str) -> None:
         self._sanitizing = True
@@ -386,12 +399,8 @@ def _autograde(course: Course, grader: ClassGrader, students: list[str] | None, 
     log_path = course.autograde_log(assignment_id)  # the class report reads it back (report/classdata.py)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     summary.log = str(log_path)
-    cwd = os.getcwd()  # nbgrader converters chdir to the course root and back, per thread
     busy = grader.run.coordinator.busy
-    try:
-        lost = _grade_all(grader, todo, workers, summary, log_path, assignment_id, progress, force)
-    finally:
-        os.chdir(cwd)
+    lost = _grade_all(grader, todo, workers, summary, log_path, assignment_id, progress, force)
     summary.results.sort(key=lambda r: r.student)
     summary.seconds = time.monotonic() - started
     summary.coordinator_seconds = grader.run.coordinator.busy - busy
