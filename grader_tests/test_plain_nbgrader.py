@@ -22,8 +22,13 @@ def _few_mistakes(course, assignment_id, count: int = 1):
     return list(firsts.values())[:count]
 
 
+#: One notebook of conceptual items and one of graded functions: the catalogue ties the
+#: in-notebook judgement to the verifier for all four, this ties it to nbgrader itself.
+PLAIN = ("01_why_cnns", "02_kernels")
+
+
 @pytest.mark.parametrize("assignment_id", [pytest.param(a, marks=pytest.mark.xdist_group(a))
-                                           for a in assignment_ids()])
+                                           for a in assignment_ids() if a in PLAIN])
 def test_plain_nbgrader_records_the_in_notebook_scores(course, judge, assignment_id):
     mistakes = _few_mistakes(course, assignment_id)
     graded = GradedClass(course, assignment_id, mistakes)
