@@ -331,3 +331,30 @@ def test_without_cgroups_or_mounts_the_sandbox_falls_back_and_says_so_once(monke
                 assert os.path.isdir(tmp)
     assert Path(argv[0]).name == "bwrap" and f"--as={Limits().memory_bytes}" in argv   # per-process limits only
     assert len(caplog.records) == 2, caplog.text   # one for the cgroup, one for the job folders
+
+
+def test_job_folders_of_killed_graders_are_swept_and_live_ones_kept(tmp_path):
+    """A grader SIGKILLed mid-run (a test of resumability does it) left its job tmpfs mounted for good."""
+    import signal
+    import subprocess
+    import sys
+
+    from cnnlab.grading.sandbox import _job_mounts, sweep_job_folders
+
+    hold = ("import sys, time\nfrom cnnlab.grading.sandbox import job_folder\n"
+            "with job_folder() as tmp:\n    print(tmp, flush=True)\n    time.sleep(600)\n")
+    killed = subprocess.Popen([sys.executable, "-c", hold], stdout=subprocess.PIPE, text=True)
+    alive = subprocess.Popen([sys.executable, "-c", hold], stdout=subprocess.PIPE, text=True)
+    try:
+        dead_mount, live_mount = killed.stdout.readline().strip(), alive.stdout.readline().strip()
+        assert {dead_mount, live_mount} <= set(_job_mounts())
+        killed.send_signal(signal.SIGKILL)
+        killed.wait(timeout=30)
+        assert dead_mount in _job_mounts(), "the killed grader's mount should outlive it (the leak)"
+        assert sweep_job_folders() >= 1
+        assert dead_mount not in _job_mounts() and not os.path.exists(dead_mount)
+        assert live_mount in _job_mounts(), "a running grader's job folder must be left alone"
+    finally:
+        alive.kill()
+        alive.wait(timeout=30)
+        sweep_job_folders()

@@ -439,6 +439,57 @@ def _unmount(target: str) -> None:
         _libc().umount2(target.encode(), MNT_DETACH)  # still busy: detach now, freed when the last user lets go
 
 
+OWNER_FILE = ".cnnlab-owner"  # beside job/, outside what the sandbox sees: the pid of the grader that mounted it
+
+
+def _job_mounts() -> list[str]:
+    """Mount points of job-folder tmpfs mounts on this machine (ours: source 'cnnlab-job')."""
+    found = []
+    try:
+        lines = Path("/proc/self/mountinfo").read_text().splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        fields, _, rest = line.partition(" - ")
+        kind = rest.split()
+        if len(kind) >= 2 and kind[0] == "tmpfs" and kind[1] == "cnnlab-job":
+            found.append(fields.split()[4].replace("\\040", " "))
+    return found
+
+
+def sweep_job_folders(grace_seconds: float = 60) -> int:
+    """Unmount and remove the job folders of graders that are gone (SIGKILLed, a lost
+    machine's reboot aside): their tmpfs would otherwise stay mounted for good.
+    A mount without an owner file yet is left alone for `grace_seconds` (its grader
+    may be between mounting and writing it). Returns how many were swept."""
+    swept = 0
+    for mount in _job_mounts():
+        try:
+            pid = int((Path(mount) / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            try:
+                if time.time() - os.stat(mount).st_mtime < grace_seconds:
+                    continue
+            except OSError:
+                continue
+            pid = None
+        if pid is not None:
+            try:
+                os.kill(pid, 0)
+                continue  # its grader is still running
+            except ProcessLookupError:
+                pass
+            except PermissionError:
+                continue
+        _unmount(mount)
+        shutil.rmtree(mount, ignore_errors=True)
+        swept += 1
+    return swept
+
+
+_swept_once: list[bool] = []
+
+
 @contextmanager
 def job_folder(limits: Limits = Limits(), prefix: str = "cnnlab-job-"):
     """A temporary folder (its path, a str, as TemporaryDirectory gives) on a
@@ -447,8 +498,13 @@ def job_folder(limits: Limits = Limits(), prefix: str = "cnnlab-job-"):
     pages count against the writer's memory cgroup, so what the sandbox writes
     is inside the sandbox's cap. Where mounting is not permitted (not root),
     it is a plain temporary folder, with a warning once."""
+    if not _swept_once:  # once per process: what graders killed earlier left mounted
+        _swept_once.append(True)
+        sweep_job_folders()
     tmp = tempfile.mkdtemp(prefix=prefix)
     mounted = _mount_tmpfs(tmp, limits.job_bytes)
+    if mounted:
+        Path(tmp, OWNER_FILE).write_text(str(os.getpid()))
     try:
         yield tmp
     finally:
