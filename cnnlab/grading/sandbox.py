@@ -229,8 +229,8 @@ class Hierarchy:
     base: Path
 
 
-def _mountinfo() -> list[tuple[str, str, str, list[str]]]:
-    """(root, mount point, fs type, super options) of each mount."""
+def _mountinfo() -> list[tuple[str, str, str, list[str], str]]:
+    """(root, mount point, fs type, super options, source) of each mount."""
     mounts = []
     try:
         lines = Path("/proc/self/mountinfo").read_text().splitlines()
@@ -241,7 +241,7 @@ def _mountinfo() -> list[tuple[str, str, str, list[str]]]:
         fields, rest = left.split(), right.split()
         if len(fields) >= 5 and len(rest) >= 3:
             unescape = lambda s: s.replace("\\040", " ")  # noqa: E731 (mountinfo escapes spaces)
-            mounts.append((unescape(fields[3]), unescape(fields[4]), rest[0], rest[2].split(",")))
+            mounts.append((unescape(fields[3]), unescape(fields[4]), rest[0], rest[2].split(","), rest[1]))
     return mounts
 
 
@@ -290,7 +290,7 @@ def hierarchies() -> tuple[Hierarchy, ...]:
     """Where sandbox cgroups go: cgroup v2 when it has the memory controller,
     else v1's memory hierarchy (and pids, if mounted); () when neither is there."""
     own, mounts = _own_cgroups(), _mountinfo()
-    for root, point, fstype, _ in mounts:
+    for root, point, fstype, _, _ in mounts:
         if fstype == "cgroup2" and "" in own:
             try:
                 controllers = (Path(point) / "cgroup.controllers").read_text().split()
@@ -301,7 +301,7 @@ def hierarchies() -> tuple[Hierarchy, ...]:
                 return (Hierarchy(2, tuple(c for c in ("memory", "pids") if c in controllers), base),)
     found = []
     for controller in ("memory", "pids"):
-        for root, point, fstype, options in mounts:
+        for root, point, fstype, options, _ in mounts:
             if fstype == "cgroup" and controller in options and controller in own:
                 found.append(Hierarchy(1, (controller,), _inside(point, root, own[controller])))
                 break
@@ -422,11 +422,15 @@ def _libc():
     return libc
 
 
+#: The source name of every job-folder tmpfs (as `mount` lists it): how the sweep finds them.
+JOB_MOUNT_SOURCE = "cnnlab-job"
+
+
 def _mount_tmpfs(target: str, size: int) -> bool:
     import ctypes
 
     options = f"size={size},mode=0700".encode()
-    if _libc().mount(b"cnnlab-job", target.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options) == 0:
+    if _libc().mount(JOB_MOUNT_SOURCE.encode(), target.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options) == 0:
         return True
     _warn_once("job-mount", f"job folders cannot be mounted as their own tmpfs here "
                             f"({os.strerror(ctypes.get_errno())}): a submission can fill the disk under "
@@ -443,18 +447,8 @@ OWNER_FILE = ".cnnlab-owner"  # beside job/, outside what the sandbox sees: the 
 
 
 def _job_mounts() -> list[str]:
-    """Mount points of job-folder tmpfs mounts on this machine (ours: source 'cnnlab-job')."""
-    found = []
-    try:
-        lines = Path("/proc/self/mountinfo").read_text().splitlines()
-    except OSError:
-        return found
-    for line in lines:
-        fields, _, rest = line.partition(" - ")
-        kind = rest.split()
-        if len(kind) >= 2 and kind[0] == "tmpfs" and kind[1] == "cnnlab-job":
-            found.append(fields.split()[4].replace("\\040", " "))
-    return found
+    """Mount points of job-folder tmpfs mounts on this machine."""
+    return [point for _, point, fstype, _, source in _mountinfo() if fstype == "tmpfs" and source == JOB_MOUNT_SOURCE]
 
 
 def sweep_job_folders(grace_seconds: float = 60) -> int:
