@@ -64,7 +64,7 @@ def source_has_outputs(path: Path) -> bool:
 def build(course: Course, assignment_ids: list[str] | None = None, check: bool = False) -> BuildReport:
     """Generate release/ and solutions/ for the given assignments (all by default).
     With check=True nothing is written: stale files are listed instead."""
-    from .grading.verify import AnswerKeyError, check_source
+    from .items.key import AnswerKeyError, check_source
 
     report = BuildReport()
     ids = assignment_ids or [a.id for a in course.assignments]

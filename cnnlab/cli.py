@@ -151,7 +151,7 @@ def otter_grade(ctx, assignment, submissions, dist, csv_path, as_json):
     autograder, run inside the sandbox; a submission's .OTTER_LOG is never read."""
     from tqdm import tqdm
 
-    from .lms.base import write_csv
+    from .sheets import write_csv
     from .otter import default_dist, load_build
     from .otter.run import grade_submissions
 

@@ -62,7 +62,7 @@ class FeedbackSummary(NbGraderPreprocessor):
 
         import nbformat
 
-        from .grading.results import failure_lines
+        from .items.status import failure_lines
 
         rows, total, possible = [], 0.0, 0.0
         review = _video_index(self.config, resources) if self.videos else {}

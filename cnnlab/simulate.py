@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .course import Course, load_course
+from .items import item_of
 from .nbtools import fill_answers, instructor_answers
 
 
@@ -30,11 +31,6 @@ class Variant:
     @property
     def cell_id(self) -> str:
         return self.cell or f"{self.item}_answer"
-
-
-def item_of(grade_id: str) -> str:
-    """`conv2d_hidden` → `conv2d`: grade ids are `<item>_<role>`."""
-    return grade_id.rsplit("_", 1)[0]
 
 
 #: One module of simulated answers per assignment (it ships with the package: the demo needs it).

@@ -39,7 +39,8 @@ import nbformat
 from cnnlab import checks, probe
 from cnnlab.grading.plan import probe_spec
 from cnnlab.grading.tamper import scan
-from cnnlab.grading.verify import check_source, judge
+from cnnlab.grading.verify import judge
+from cnnlab.items.key import check_source
 from cnnlab.nbtools import fill_answers, grade_id, instructor_answers, nbgrader_meta
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnlab.grading.replay import hidden_block, hidden_items
+from cnnlab.items.hidden import hidden_block, hidden_items
 from cnnlab.nbtools import nbgrader_meta
 
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import pytest
 
-from cnnlab.simulate import item_of, load_catalogue, verdict
+from cnnlab.items import item_of
+from cnnlab.simulate import load_catalogue, verdict
 
 from conftest import assignment_ids
 

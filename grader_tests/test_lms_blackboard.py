@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from cnnlab.lms import get_format
-from cnnlab.lms.base import AssignmentGrade, FileMatch, LmsError, RosterRow, StudentGrades, decode_export
+from cnnlab.lms.base import AssignmentGrade, FileMatch, LmsError, RosterRow, decode_export
+from cnnlab.sheets import StudentGrades
 from cnnlab.lms.blackboard import FORMAT, BlackboardFormat
+from cnnlab.lms.collect import StudentFinder
 
 GOLDEN = Path(__file__).parent / "lms" / "blackboard"
 
@@ -58,9 +60,10 @@ def test_parse_comma_csv_download_with_email_column():
      FileMatch(("username", "cobrien-2"), "kernels.ipynb", datetime(2026, 10, 12, 17, 3, 51))),
     ("Lab 2 Kernels_cobrien-2_attempt_2026-10-13-08-00-02_kernels-1.ipynb",
      FileMatch(("username", "cobrien-2"), "kernels-1.ipynb", datetime(2026, 10, 13, 8, 0, 2))),
-    # underscores in the assignment name: the username is after the last "_"
+    # underscores in the assignment name: after the last "_" first, then each longer tail
     ("02_kernels_nguyen.tm_attempt_2026-10-13-22-40-05_my_kernels.ipynb",
-     FileMatch(("username", "nguyen.tm"), "my_kernels.ipynb", datetime(2026, 10, 13, 22, 40, 5))),
+     FileMatch(("username", "nguyen.tm"), "my_kernels.ipynb", datetime(2026, 10, 13, 22, 40, 5),
+               other_readings=(("username", "kernels_nguyen.tm"),))),
     # an e-mail as username, in a folder the TA extracted into
     ("gradebook_CS101_Lab2/Lab 2_ada@uni.example_attempt_2026-10-14-09-12-33_kernels.ipynb",
      FileMatch(("username", "ada@uni.example"), "kernels.ipynb", datetime(2026, 10, 14, 9, 12, 33))),
@@ -94,10 +97,23 @@ def test_junk_is_not_a_submission(name):
     assert FORMAT.match_file(name) is None
 
 
-def test_usernames_with_underscores_need_the_assignment_name():
-    name = "Lab_2 Kernels_eve_h_attempt_2026-10-14-09-12-33_kernels.ipynb"
-    assert FORMAT.match_file(name).who == ("username", "h")  # documented: matches no roster row
-    assert BlackboardFormat(assignment="Lab_2 Kernels").match_file(name).who == ("username", "eve_h")
+def _finder(rows):
+    return StudentFinder([(r.ids["username"], r.first_name, r.last_name, "") for r in rows], "username")
+
+
+def test_a_username_with_underscores_is_found_by_the_roster():
+    match = FORMAT.match_file("Lab_2 Kernels_eve_h_attempt_2026-10-14-09-12-33_kernels.ipynb")
+    assert match.readings == (("username", "h"), ("username", "eve_h"), ("username", "2 Kernels_eve_h"))
+    assert _finder([RosterRow("Eve", "H", ids={"username": "eve_h"})]).find_match(match) == ("eve_h", "")
+    student, why = _finder([RosterRow("Ann", "B", ids={"username": "ann"})]).find_match(match)
+    assert student is None and "'h'" in why
+
+
+def test_a_name_two_usernames_fit_goes_to_neither():
+    match = FORMAT.match_file("Lab 2_eve_h_attempt_2026-10-14-09-12-33_kernels.ipynb")
+    rows = [RosterRow("Eve", "H", ids={"username": "eve_h"}), RosterRow("Hal", "K", ids={"username": "h"})]
+    student, why = _finder(rows).find_match(match)
+    assert student is None and "fits 2 students (eve_h, h)" in why
 
 
 ROSTER = [
@@ -117,7 +133,9 @@ def test_download_name_round_trip(fmt, rows, filename):
     when = datetime(2026, 11, 5, 12, 14, 9)
     for row in rows:
         path = fmt.download_name(row, filename, when, attempt=2)
-        assert fmt.match_file(path) == FileMatch(("username", row.ids["username"]), filename, when)
+        match = fmt.match_file(path)
+        assert (match.filename, match.submitted_at) == (filename, when)
+        assert _finder(rows).find_match(match) == (row.ids["username"], "")
 
 
 def test_download_name_needs_a_username():

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from cnnlab.lms import get_format
-from cnnlab.lms.base import AssignmentGrade, FileMatch, LmsError, RosterRow, StudentGrades, decode_export
+from cnnlab.lms.base import AssignmentGrade, FileMatch, LmsError, RosterRow, decode_export
+from cnnlab.sheets import StudentGrades
 from cnnlab.lms.brightspace import FORMAT
 
 GOLDEN = Path(__file__).parent / "lms" / "brightspace"

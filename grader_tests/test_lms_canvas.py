@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from cnnlab.lms import get_format
-from cnnlab.lms.base import AssignmentGrade, LmsError, RosterRow, StudentGrades, decode_export
+from cnnlab.lms.base import AssignmentGrade, LmsError, RosterRow, decode_export
+from cnnlab.sheets import StudentGrades
 
 GOLDEN = Path(__file__).parent / "lms" / "canvas"
 canvas = get_format("canvas")

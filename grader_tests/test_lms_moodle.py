@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from cnnlab.lms import get_format
-from cnnlab.lms.base import AssignmentGrade, LmsError, RosterRow, StudentGrades, decode_export
+from cnnlab.lms.base import AssignmentGrade, LmsError, RosterRow, decode_export
+from cnnlab.sheets import StudentGrades
 from cnnlab.lms.moodle import moodle_full_name
 
 GOLDEN = Path(__file__).parent / "lms" / "moodle"

@@ -8,7 +8,8 @@ import yaml
 from nbgrader.api import Gradebook
 
 from cnnlab.lms import roster as roster_module
-from cnnlab.lms.base import LmsError, LmsFormat, RosterRow, read_table, safe_cell
+from cnnlab.lms.base import LmsError, LmsFormat, RosterRow, read_table
+from cnnlab.sheets import safe_cell
 from cnnlab.lms.collect import StudentFinder
 from cnnlab.lms.settings import lms_settings
 
@@ -80,7 +81,7 @@ def test_students_are_found_by_lms_id_identifier_or_name(course_copy):
         gb.add_student("bao", first_name="Bảo", last_name="Nguyễn", lms_user_id="77")
         gb.add_student("sam1", first_name="Sam", last_name="Lee")
         gb.add_student("sam2", first_name="Sam", last_name="Lee")
-    finder = StudentFinder(db, "sis_login_id")
+    finder = StudentFinder.of_gradebook(db, "sis_login_id")
     assert finder.find(("lms_user_id", "77")) == ("bao", "")
     assert finder.find(("sis_login_id", "bao")) == ("bao", "")
     assert finder.find(("full_name", "bao  NGUYEN")) == ("bao", "")

@@ -25,7 +25,7 @@ import pytest
 from cnnlab.nbtools import grade_id, nbgrader_meta
 from cnnlab.otter.master import free_names, solution_source
 from cnnlab.otter.run import grade_one
-from cnnlab.simulate import item_of
+from cnnlab.items import item_of
 
 from conftest import ROOT, assignment_ids, cnnlab_cmd, run_env
 from leaks import secrets

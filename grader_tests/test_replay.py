@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from cnnlab import checks
-from cnnlab.grading.replay import hidden_items
+from cnnlab.items.hidden import hidden_items
 from cnnlab.nbtools import grade_id, instructor_answers, nbgrader_meta
 
 from conftest import assignment_ids
@@ -60,3 +60,24 @@ def test_catalogued_mistakes_fail_replayed_cases(course, assignment_id):
                 exec(mistake.code, ns)
                 outcomes = checks.run_cases(ns[item.name], item.args[0], item.args[1], **options)
                 assert not all(o.passed for o in outcomes), f"{gid}: {mistake.name} passes every case"
+
+
+def test_each_kind_knows_its_cases_units_and_hints():
+    """The one place a kind's argument layout is read (otter's units, the report's hints)."""
+    import nbformat
+
+    def item(call: str):
+        cell = nbformat.v4.new_code_cell(f"### BEGIN HIDDEN TESTS\n{call}\n### END HIDDEN TESTS",
+                                         metadata={"nbgrader": {"grade": True, "grade_id": "x_hidden", "points": 2}})
+        return hidden_items(nbformat.v4.new_notebook(cells=[cell]))["x_hidden"]
+
+    function = item("from cnnlab.checks import Case, check_function\n"
+                    "check_function('f', abs, [Case('neg', (-1,), hint='abs'), Case('pos', (2,), hint='id')], 2)")
+    assert function.units == 2 and [c.label for c in function.cases] == ["neg", "pos"]
+    assert function.hints() == {"neg": "abs", "pos": "id"}
+    choices = item("from cnnlab.checks import check_choices\ncheck_choices('x', ['a', 'B', 'b'], 2, hint='read')")
+    assert (choices.units, choices.cases, choices.hints()) == (2, (), {"": "read"})
+    order = item("from cnnlab.checks import check_order\ncheck_order('x', [3, 1, 2], points=2)")
+    assert (order.units, order.hints()) == (3, {"": ""})
+    number = item("from cnnlab.checks import check_number\ncheck_number('x', 4.0, 2, hint='count')")
+    assert (number.units, number.hints()) == (1, {"": "count"})

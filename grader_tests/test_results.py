@@ -4,7 +4,7 @@ from __future__ import annotations
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from cnnlab.grading.results import cell_status, notebook_results
+from cnnlab.items.status import cell_status, notebook_results
 
 
 def _cell(*outputs):

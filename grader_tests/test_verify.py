@@ -11,8 +11,9 @@ import pytest
 
 from cnnlab import checks, probe
 from cnnlab.grading.plan import plan_steps, probe_spec, salvage_steps, visible_part
-from cnnlab.grading.replay import hidden_block
-from cnnlab.grading.verify import AnswerKeyError, _build_key, check_source, judge
+from cnnlab.items.hidden import hidden_block
+from cnnlab.grading.verify import judge
+from cnnlab.items.key import AnswerKeyError, _build_key, check_source
 from cnnlab.nbtools import grade_id, instructor_answers
 from cnnlab.simulate import load_catalogue
 

@@ -1,4 +1,4 @@
-"""Grades out of the gradebook (nbgrader ExportPlugins; LMS formats build on these)."""
-from .csv import CsvExportPlugin, grade_rows, safe_cell
+"""Grades out of the gradebook (nbgrader ExportPlugins; LMS formats build on the same rows, sheets.py)."""
+from .csv import CsvExportPlugin, grade_rows
 
-__all__ = ["CsvExportPlugin", "grade_rows", "safe_cell"]
+__all__ = ["CsvExportPlugin", "grade_rows"]

@@ -9,37 +9,13 @@ module, in UTF-8, and neutralises cells a spreadsheet would execute.
 """
 from __future__ import annotations
 
-import csv
 import os
 
-from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.api import Gradebook
 from nbgrader.plugins import ExportPlugin
 from traitlets import Bool, Enum
 
-from ..lms.base import StudentGrades, safe_cell
-
-def gradebook_grades(gb: Gradebook, assignments: list[str], students: list[str] | None = None,
-                     missing: str = "zero") -> list[StudentGrades]:
-    """Every student of the gradebook (or the ones asked for), in the gradebook's
-    order, with a score per assignment: the gradebook's, or 0 / None (blank) for
-    no submission, and the score of each graded item of each submission."""
-    rows = []
-    for student in gb.students:
-        if students and student.id not in students:
-            continue
-        scores, items = {}, {}
-        for name in assignments:
-            try:
-                sub = gb.find_submission(name, student.id)
-            except MissingEntry:
-                scores[name] = 0.0 if missing == "zero" else None
-                continue
-            scores[name] = round(float(sub.score), 2)
-            items[name] = {g.name: round(float(g.score), 2) for nb in sub.notebooks for g in nb.grades
-                           if g.max_score}
-        rows.append(StudentGrades(student.id, student.first_name or "", student.last_name or "",
-                                  student.email or "", student.lms_user_id or "", scores, items))
-    return rows
+from ..sheets import gradebook_grades, write_csv
 
 
 def grade_rows(gb: Gradebook, assignments: list[str], students: list[str] | None = None,
@@ -87,7 +63,5 @@ class CsvExportPlugin(ExportPlugin):
                         for c in sorted(nb.grade_cells, key=lambda c: c.name) if c.max_score]
         self.log.info("Exporting grades to %s", dest)
         with open(dest, "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore", quoting=csv.QUOTE_MINIMAL)
-            writer.writeheader()
-            for row in grade_rows(gradebook, names, self.student or None, self.missing):
-                writer.writerow({k: safe_cell(v) for k, v in row.items()})
+            write_csv(f, columns, ([row.get(c, "") for c in columns]
+                                   for row in grade_rows(gradebook, names, self.student or None, self.missing)))

@@ -19,7 +19,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Integer
 
 from .plan import plan_steps
-from .results import TIMEOUT_NAMES
+from ..items.status import TIMEOUT_NAMES
 from .run import run_of
 from .workers import encode_job
 

@@ -14,7 +14,7 @@ from ..course import Course, CourseError, load_course
 from ..workspace import Workspace
 from .intake import _stem_key, read_notebook
 from .pipeline import ClassGrader
-from .results import notebook_results
+from ..items.status import notebook_results
 from .sandbox import check_available
 
 STUDENT = "student"

@@ -53,7 +53,8 @@ from .execute import RecordOutcome, SandboxedExecute
 from .intake import Intake, fingerprint, take_in
 from .run import GradingRun
 from .sandbox import check_available
-from .verify import AnswerKeyError, VerifyScores
+from ..items.key import AnswerKeyError
+from .verify import VerifyScores
 from .workers import ClusterLost, DaskRunner, connect
 
 MARKER = ".cnnlab.json"

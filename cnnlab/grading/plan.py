@@ -27,7 +27,7 @@ import nbformat
 
 from ..nbtools import grade_id
 from ..plaindata import Opaque, decode, encode
-from .replay import HiddenItem, ReplayError, hidden_block, split_hidden
+from ..items.hidden import HiddenItem, ReplayError, hidden_block, split_hidden
 
 @dataclass(frozen=True)
 class Step:
@@ -45,7 +45,7 @@ def visible_part(source: str) -> str:
 def probe_spec(item: HiddenItem) -> dict:
     spec = {"item": item.grade_id, "kind": item.kind, "name": item.name}
     if item.kind == "function":
-        cases = item.args[1]
+        cases = item.cases
         spec["cases"] = [{"args": encode(tuple(c.args)), "kwargs": encode(dict(c.kwargs))} for c in cases]
         for c, sent in zip(cases, spec["cases"]):  # a case the probe cannot carry would be graded wrong
             if any(isinstance(v, Opaque) for v in (*decode(sent["args"]), *decode(sent["kwargs"]).values())):

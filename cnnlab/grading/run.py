@@ -90,7 +90,7 @@ class GradingRun:
 
     def key(self, assignment: str, notebook: str):
         """The answer key of one notebook (verify.load_key), made once per run."""
-        from .verify import load_key
+        from ..items.key import load_key
 
         with self._lock:
             if (assignment, notebook) not in self._keys:

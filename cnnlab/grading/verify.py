@@ -1,10 +1,9 @@
 """The verifier: the recorded score of every graded item, computed in the
 grader's own process from plain data, never by student code.
 
-- The list of items and their points come from the gradebook (`AnswerKey`).
-- What each item asks (its cases, choices, properties) comes from the hidden
-  blocks of source/; the expected values of function items come from the
-  instructor's solution in source/, run here (it is the instructor's code).
+- What each item asks and the points it is worth come from the answer key
+  (`cnnlab.items.key`: the gradebook's points, source/'s hidden blocks and
+  the instructor's solution, run here).
 - What the student's code did comes from the probe (probe.py), decoded by
   plaindata.py: values, never objects.
 - Judging is `checks`' own code (`report_function`, `check_choices` and the
@@ -23,115 +22,22 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
-import pickle
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import nbformat
-import numpy as np
-from nbgrader.api import Gradebook
 from nbgrader.preprocessors import NbGraderPreprocessor
 from nbgrader.utils import determine_grade
 
 from .. import checks
-from ..nbtools import grade_id, instructor_answers
+from ..items.key import AnswerKey, KeyItem
+from ..items.status import output_text
+from ..nbtools import grade_id
 from ..plaindata import PlainDataError, decode
-from .replay import HiddenItem, ReplayError, hidden_items
-from .results import _text
 from .tamper import scan
 
 NOTE = ("(The notebook's own check printed something else for this cell; the grader re-ran your code "
         "on its own, and this is the result it recorded.)")
-
-
-class AnswerKeyError(Exception):
-    """source/ and the gradebook do not describe the same graded items."""
-
-
-class CachedReference:
-    """The instructor's function, computing each case's expected value once per
-    process (every submission is judged on the same cases)."""
-
-    def __init__(self, func: Callable):
-        self.func, self.memo = func, {}
-
-    def __call__(self, *args, **kwargs):
-        key = pickle.dumps((args, sorted(kwargs.items())))  # a hash of trusted case data, never loaded
-        if key not in self.memo:
-            self.memo[key] = self.func(*args, **kwargs)
-        return copy.deepcopy(self.memo[key])
-
-
-@dataclass
-class KeyItem:
-    item: HiddenItem
-    points: float                      # the gradebook's
-    reference: Callable | None = None  # the instructor's solution, for function items
-
-
-@dataclass
-class AnswerKey:
-    assignment: str
-    notebook: str
-    items: dict[str, KeyItem]
-
-    def function_names(self) -> list[str]:
-        return [k.item.name for k in self.items.values() if k.item.kind == "function"]
-
-
-def graded_items(db_url: str, assignment: str, notebook: str) -> dict[str, float]:
-    """{grade_id: points} of the autograded test cells the gradebook knows."""
-    with Gradebook(db_url) as gb:
-        nb = gb.find_notebook(notebook, assignment)
-        answers = {c.name for c in nb.solution_cells}
-        return {c.name: float(c.max_score) for c in nb.grade_cells if c.name not in answers}
-
-
-def load_key(course_root: str | Path, assignment: str, notebook: str, db_url: str) -> AnswerKey:
-    """The answer key of one notebook: items and points from the gradebook, cases
-    and references from source/ (a grading run keeps it for its submissions, run.py)."""
-    path = Path(course_root) / "source" / assignment / f"{notebook}.ipynb"
-    points = graded_items(db_url, assignment, notebook)
-    if not path.is_file():
-        raise AnswerKeyError(f"source/{assignment}/{notebook}.ipynb is missing: the verifier needs it")
-    return _build_key(nbformat.read(path, as_version=4), assignment, notebook, points)
-
-
-def _build_key(source_nb, assignment: str, notebook: str, points: dict[str, float]) -> AnswerKey:
-    try:
-        hidden = hidden_items(source_nb)
-    except ReplayError as exc:
-        raise AnswerKeyError(str(exc)) from None
-    answers = instructor_answers(source_nb)
-    items = {}
-    for gid, pts in points.items():
-        if pts <= 0:
-            continue
-        if gid not in hidden:
-            raise AnswerKeyError(f"{assignment}/{notebook}: the gradebook grades {gid} ({pts:g} points), which has "
-                                 "no hidden check in source/ to verify it with: run `cnnlab build`")
-        item, reference = hidden[gid], None
-        if item.kind == "function":
-            answer = answers.get(f"{item.name}_answer")
-            if answer is None:
-                raise AnswerKeyError(f"{gid}: source/ has no solution cell {item.name}_answer to compute "
-                                     "expected values with")
-            namespace = {"np": np, "__name__": "__solution__"}
-            exec(compile(answer, f"<solution {item.name}>", "exec"), namespace)
-            reference = CachedReference(namespace[item.name])
-        items[gid] = KeyItem(item, pts, reference)
-    return AnswerKey(assignment, notebook, items)
-
-
-def check_source(source_nb, assignment: str, notebook: str) -> AnswerKey:
-    """The key source/ alone gives (points from its own metadata): `cnnlab build`
-    refuses a course whose graded items the verifier could not score."""
-    from ..nbtools import nbgrader_meta
-
-    points = {grade_id(c): float(nbgrader_meta(c).get("points", 0)) for c in source_nb.cells
-              if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")}
-    return _build_key(source_nb, assignment, notebook, points)
 
 
 # ----------------------------------------------------------------------------
@@ -185,13 +91,13 @@ def judge(key: KeyItem, entry: dict, forbidden: list[str]) -> Verdict:
             calls = None
             if found:
                 raw = report.get("calls")
-                if not isinstance(raw, list) or len(raw) > len(item.args[1]):
+                if not isinstance(raw, list) or len(raw) > len(item.cases):
                     raise PlainDataError("malformed list of calls")
-                calls = [(copy.deepcopy((c.args, c.kwargs)), _decode_call(d)) for c, d in zip(item.args[1], raw)]
+                calls = [(copy.deepcopy((c.args, c.kwargs)), _decode_call(d)) for c, d in zip(item.cases, raw)]
                 reported = report.get("forbidden") or []
                 forbidden = sorted(set(forbidden) | {str(n)[:80] for n in reported if isinstance(n, str)})
             options = {k: v for k, v in item.kwargs.items() if k in ("returns", "rtol", "atol")}
-            score, text = _printed(lambda: checks.report_function(item.name, item.args[1], calls, forbidden,
+            score, text = _printed(lambda: checks.report_function(item.name, item.cases, calls, forbidden,
                                                                   key.reference, points, **options))
         else:
             namespace = {item.name: decode(report.get("value"))} if found else {}
@@ -212,7 +118,7 @@ def _text_of(outputs) -> str:
     parts = []
     for o in outputs:
         if o.get("output_type") == "stream":
-            parts.append(_text(o))
+            parts.append(output_text(o))
         elif o.get("output_type") == "error":
             parts.append(f"{o.get('ename')}: {o.get('evalue')}")
         elif o.get("output_type") in ("execute_result", "display_data"):
@@ -276,7 +182,7 @@ class VerifyScores(NbGraderPreprocessor):
                 result.flags.append(f"{gid}: {verdict.problem}")
             status = ("timeout" if _timed_out(entry) else "error" if "report" not in entry
                       else "passed" if verdict.score >= verdict.max_score else "failed")
-            cell.metadata["cnnlab"] = {"verified": True, "status": status}  # read by results.py (cnnlab grade)
+            cell.metadata["cnnlab"] = {"verified": True, "status": status}  # read by items/status.py (cnnlab grade)
             cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text),
                             nbformat.v4.new_output("execute_result", data={"text/plain": repr(verdict.score)},
                                                    execution_count=cell.get("execution_count"))]

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar, TextIO
 
+from ..sheets import StudentGrades
+
 
 class LmsError(Exception):
     """A file or a setting an LMS format cannot work with (one line, for the TA)."""
@@ -49,12 +51,20 @@ class FileMatch:
                  "kernels-1.ipynb" stays as it is: the grader matches renamed notebooks)
     submitted_at -- when, if the name says so (the latest submission wins)
     attempt   -- an attempt number, if the name says so (used when there is no time)
+    other_readings -- further (kind, value) readings of a name the LMS makes
+                 ambiguous (Blackboard: a username may hold "_"); the file is
+                 whoever's the one reading that names a roster student is
     """
 
     who: tuple[str, str]
     filename: str
     submitted_at: datetime | None = None
     attempt: int = 0
+    other_readings: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def readings(self) -> tuple[tuple[str, str], ...]:
+        return (self.who, *self.other_readings)
 
 
 @dataclass(frozen=True)
@@ -65,19 +75,6 @@ class AssignmentGrade:
     title: str           # course.yml title, e.g. "Kernels, filters and feature maps"
     max_score: float
     lms_id: str = ""     # the LMS's id of the matching assignment/column, when configured
-
-
-@dataclass
-class StudentGrades:
-    """One student of the gradebook with a score per assignment (None: submitted nothing)."""
-
-    student_id: str
-    first_name: str
-    last_name: str
-    email: str
-    lms_user_id: str
-    scores: dict[str, float | None]
-    items: dict[str, dict[str, float]] = field(default_factory=dict)  # assignment -> {grade_id: score}
 
 
 class LmsFormat:
@@ -120,18 +117,6 @@ class LmsFormat:
 # ----------------------------------------------------------------------------
 # Helpers every format uses
 # ----------------------------------------------------------------------------
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value):
-    """A value a spreadsheet shows as text: cells starting with = + - @ (or a
-    tab or carriage return) are formulas to Excel and LibreOffice (CSV
-    injection), so they get a leading apostrophe. Numbers are left alone."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def score_text(score: float | None, missing: str = "zero") -> str:
     """A score as LMS importers read it: '7.5', '0'; '' for blank."""
     if score is None:
@@ -157,11 +142,3 @@ def read_table(text: str) -> list[dict[str, str]]:
         ";" if sample.count(";") > sample.count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     return [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
-
-
-def write_csv(out: TextIO, header: list[str], rows: list[list]) -> None:
-    """UTF-8 CSV through the csv module: quoted where needed, formula-safe."""
-    writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    writer.writerow([safe_cell(h) for h in header])
-    for row in rows:
-        writer.writerow([safe_cell(v) for v in row])

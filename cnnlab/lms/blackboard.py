@@ -24,15 +24,13 @@ Public code also shows a localised word in place of "attempt" (Dutch
 "poging"), so any single word of letters is accepted there.
 
 Where the username starts: both the assignment name and the username may
-contain "_", so the name alone is ambiguous. The rule: the name is anchored on
-the first "_<word>_<timestamp>"; of what precedes it, the username is
-  * what follows "{assignment}_" when this format was built with the
-    assignment's Blackboard name (BlackboardFormat(assignment="Lab_2")) --
-    every file of one download shares that prefix, so this is exact;
-  * otherwise the text after the last "_" (the rule public tools use). A
-    username that itself contains "_" then comes back as its last part, which
-    matches no roster row, so the file is reported unmatched, never given to
-    another student.
+contain "_", so the name alone is ambiguous. The name is anchored on the first
+"_<word>_<timestamp>"; what precedes it is read every way it splits at a "_":
+the text after the last "_" (the rule public tools use) first, then each
+longer tail ("Lab_2_eve_h" reads as "h", "eve_h", "2_eve_h"). The collector
+gives the file to the one reading that is a roster username; when two
+readings are (usernames "h" and "eve_h" in one class) the file is listed as
+unmatched with both names, never given to either.
 Blackboard may also shorten or clean an odd original file name; the grader
 matches renamed notebooks, so the name is taken as it stands.
 
@@ -55,14 +53,13 @@ then not match; Blackboard usernames are not seen to start so.
 """
 from __future__ import annotations
 
-import csv
 import re
 from datetime import datetime
 from pathlib import PurePosixPath
 from typing import TextIO
 
-from .base import (AssignmentGrade, FileMatch, LmsError, LmsFormat, RosterRow, StudentGrades, read_table,
-                   safe_cell, score_text)
+from ..sheets import StudentGrades, write_csv
+from .base import AssignmentGrade, FileMatch, LmsError, LmsFormat, RosterRow, read_table, score_text
 
 # {prefix}_{word}_{timestamp} then "_{file}" or ".txt" (the receipt). The
 # prefix is non-greedy: the first "_attempt_<timestamp>" is Blackboard's, a
@@ -84,9 +81,9 @@ class BlackboardFormat(LmsFormat):
     title = "Blackboard Learn"
     id_fields = ("username", "student_id")
 
-    def __init__(self, assignment: str = ""):
-        #: The assignment's name in Blackboard, when known: it makes usernames
-        #: with "_" unambiguous in download names (see the module docstring).
+    def __init__(self, assignment: str = "Assignment"):
+        #: The assignment name `download_name` writes in front (tests, docs);
+        #: reading names never needs it (see the module docstring).
         self.assignment = assignment
 
     # -- roster ----------------------------------------------------------
@@ -116,21 +113,18 @@ class BlackboardFormat(LmsFormat):
         except ValueError:
             return None
         prefix = m["prefix"]
-        if self.assignment and prefix.startswith(self.assignment + "_"):
-            username = prefix[len(self.assignment) + 1:]
-        elif "_" in prefix:
-            username = prefix.rsplit("_", 1)[1]
-        else:
+        # Every tail after a "_", shortest first: "Lab_2_eve_h" -> "h", "eve_h", "2_eve_h".
+        tails = [prefix[i + 1:] for i in range(len(prefix) - 1, 0, -1) if prefix[i] == "_" and prefix[i + 1:]]
+        if not tails:
             return None  # no "{assignment}_" in front: not a Blackboard name
-        if not username:
-            return None
-        return FileMatch(who=("username", username), filename=m["filename"], submitted_at=when)
+        return FileMatch(who=("username", tails[0]), filename=m["filename"], submitted_at=when,
+                         other_readings=tuple(("username", t) for t in tails[1:]))
 
     def download_name(self, row: RosterRow, filename: str, submitted_at: datetime, attempt: int = 0) -> str:
         username = row.ids.get("username", "")
         if not username:
             raise LmsError(f"Blackboard names downloads by Username; {row.full_name or 'this student'} has none")
-        return f"{self.assignment or 'Assignment'}_{username}_attempt_{submitted_at.strftime(_STAMP)}_{filename}"
+        return f"{self.assignment}_{username}_attempt_{submitted_at.strftime(_STAMP)}_{filename}"
 
     # -- grades ----------------------------------------------------------
     def write_grades(self, out: TextIO, students: list[StudentGrades], assignments: list[AssignmentGrade],
@@ -154,13 +148,7 @@ class BlackboardFormat(LmsFormat):
         header = ["Last Name", "First Name", "Username", *columns]
         rows = [[s.last_name, s.first_name, s.student_id,
                  *(score_text(s.scores.get(a.name), missing="blank") for a in assignments)] for s in students]
-        # Blackboard wants every value of a comma-delimited upload in quotes,
-        # which base.write_csv (minimal quoting) does not do; same csv module,
-        # same formula-safe cells, QUOTE_ALL.
-        writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-        writer.writerow([safe_cell(h) for h in header])
-        for row in rows:
-            writer.writerow([safe_cell(v) for v in row])
+        write_csv(out, header, rows, quote_all=True)  # Blackboard wants every value of an upload in quotes
 
 
 FORMAT = BlackboardFormat()

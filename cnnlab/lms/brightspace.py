@@ -45,7 +45,7 @@ Grade import -- Grades › Import (verified in D2L's help and university KB):
     re-import as they are (the prefix keeps leading zeros through Excel).
 A score of None (course.yml lms.missing: blank) is written as an empty cell
 (an ungraded value, which D2L accepts; whether it clears a grade already
-entered could not be verified). Output is UTF-8 CSV through base.write_csv.
+entered could not be verified). Output is UTF-8 CSV through sheets.write_csv.
 """
 from __future__ import annotations
 
@@ -55,8 +55,8 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import TextIO
 
-from .base import (AssignmentGrade, FileMatch, LmsError, LmsFormat, RosterRow, StudentGrades, read_table,
-                   score_text, write_csv)
+from ..sheets import StudentGrades, write_csv
+from .base import AssignmentGrade, FileMatch, LmsError, LmsFormat, RosterRow, read_table, score_text
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DATE = r"(?P<mon>[A-Z][a-z]{2,8}) (?P<day>\d{1,2}), (?P<year>\d{4}) (?P<hour>\d{1,2}):?(?P<minute>\d{2}) (?P<ampm>[AaPp][Mm])"

@@ -46,8 +46,8 @@ import zlib
 from datetime import datetime
 from typing import TextIO
 
-from .base import (AssignmentGrade, FileMatch, LmsError, LmsFormat, RosterRow, StudentGrades, read_table,
-                   score_text, write_csv)
+from ..sheets import StudentGrades, write_csv
+from .base import AssignmentGrade, FileMatch, LmsError, LmsFormat, RosterRow, read_table, score_text
 
 #: RosterRow.ids key -> the Canvas column that holds it.
 ID_COLUMNS = {"lms_user_id": "ID", "sis_user_id": "SIS User ID", "sis_login_id": "SIS Login ID"}

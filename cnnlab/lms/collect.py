@@ -47,7 +47,7 @@ from ..gradebook import locks_folder, prepare
 from ..grading.intake import _stem_key
 from ..nbtools import nbgrader_failure
 from . import get_format
-from .base import LmsError
+from .base import FileMatch, LmsError
 from .extract import MAX_DEPTH, SafeExtractor, is_archive_name
 from .settings import lms_settings
 
@@ -68,15 +68,31 @@ def _name_key(name: str) -> str:
 class StudentFinder:
     """Who an LMS file name means, among the gradebook's students."""
 
-    def __init__(self, db_url: str, student_id_field: str):
-        with Gradebook(db_url) as gb:
-            students = [(s.id, s.first_name or "", s.last_name or "", s.lms_user_id or "") for s in gb.students]
+    def __init__(self, students: list[tuple[str, str, str, str]], student_id_field: str):
+        """students: (student id, first name, last name, LMS user id) of each student."""
         self.ids = {sid for sid, *_ in students}
         self.by_lms_id = {lms: sid for sid, _, _, lms in students if lms}
         self.by_name: dict[str, list[str]] = {}
         for sid, first, last, _ in students:
             self.by_name.setdefault(_name_key(f"{first} {last}"), []).append(sid)
         self.student_id_field = student_id_field
+
+    @classmethod
+    def of_gradebook(cls, db_url: str, student_id_field: str) -> "StudentFinder":
+        with Gradebook(db_url) as gb:
+            students = [(s.id, s.first_name or "", s.last_name or "", s.lms_user_id or "") for s in gb.students]
+        return cls(students, student_id_field)
+
+    def find_match(self, match: FileMatch) -> tuple[str | None, str]:
+        """The student a file name means, trying each of its readings: (student, "")
+        when exactly one names a student, else (None, why)."""
+        found = {reading: self.find(reading) for reading in match.readings}
+        students = sorted({sid for sid, _ in found.values() if sid})
+        if len(students) == 1:
+            return students[0], ""
+        if students:
+            return None, f"the name fits {len(students)} students ({', '.join(students)}): collect it by hand"
+        return found[match.who]
 
     def find(self, who: tuple[str, str]) -> tuple[str | None, str]:
         kind, value = who
@@ -123,7 +139,7 @@ class LmsCollector(FileNameCollectorPlugin):
             course = load_course(app.coursedir.root)
             settings = lms_settings(course, self.lms)
             self._format = get_format(self.lms)
-            self._finder = StudentFinder(app.coursedir.db_url, settings.student_id)
+            self._finder = StudentFinder.of_gradebook(app.coursedir.db_url, settings.student_id)
             self._root = app._format_collect_path(app.extracted_directory)
             self._archives = getattr(app.extractor_plugin_inst, "student_archives", {})
             self.unmatched: list[tuple[str, str]] = []
@@ -138,7 +154,7 @@ class LmsCollector(FileNameCollectorPlugin):
             self.unmatched.append((rel, f"not a {self._format.title} submission file" if outer is None else
                                    f"in the archive {outer}, which is not a {self._format.title} submission file"))
             return None
-        student, why = self._finder.find(match.who)
+        student, why = self._finder.find_match(match)
         if student is None:
             self.unmatched.append((rel, why))
             return None
@@ -165,7 +181,7 @@ class LmsCollector(FileNameCollectorPlugin):
             match = self._format.match_file(self._student_archive_of(rel) or rel)
         except LmsError:
             return None
-        return self._finder.find(match.who)[0] if match else None
+        return self._finder.find_match(match)[0] if match else None
 
     def _student_archive_of(self, rel: str) -> str | None:
         """The outermost extracted student archive `rel` lies in (the one whose
@@ -192,7 +208,7 @@ class LmsCollector(FileNameCollectorPlugin):
             return None, self._not_hers(student, "an anonymous student")
         if named is None:
             return inner.name, ""  # her own file: by its name, her subfolders dropped (as Moodle's are)
-        other = self._finder.find(named.who)[0]
+        other = self._finder.find_match(named)[0]
         if other == student:
             return named.filename, ""
         return None, self._not_hers(student, other or named.who[1])

@@ -17,7 +17,7 @@ from nbgrader.plugins import ExportPlugin
 from traitlets import Enum, Unicode
 
 from ..course import load_course
-from ..export.csv import gradebook_grades
+from ..sheets import gradebook_grades
 from . import get_format
 from .base import AssignmentGrade, LmsError
 from .settings import lms_settings

@@ -56,8 +56,8 @@ import zlib
 from datetime import datetime
 from typing import TextIO
 
-from .base import (AssignmentGrade, FileMatch, LmsError, LmsFormat, RosterRow, StudentGrades, read_table,
-                   score_text, write_csv)
+from ..sheets import StudentGrades, write_csv
+from .base import AssignmentGrade, FileMatch, LmsError, LmsFormat, RosterRow, read_table, score_text
 
 #: RosterRow.ids key -> the Moodle column that holds it (also the header written for it).
 ID_COLUMNS = {"email": "Email address", "id_number": "ID number", "username": "Username"}

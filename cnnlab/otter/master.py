@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import nbformat
 import yaml
 
-from ..grading.replay import HiddenItem, hidden_items, split_hidden
+from ..items.hidden import hidden_items, split_hidden
 from ..nbtools import grade_id, nbgrader_meta
 
 BEGIN_SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION[ \t]*$")
@@ -52,19 +52,6 @@ class Question:
     points: float       # the nbgrader points of its hidden cell
     units: int          # hidden test cases, each worth points / units
     public: bool        # whether it has a visible (public) test case
-
-
-def units_of(item: HiddenItem) -> int:
-    """How many equal shares the item's score is made of (see cnnlab.checks.Unit)."""
-    if item.kind == "function":
-        return len(item.args[1])
-    if item.kind == "value":
-        return len(item.args[0])
-    if item.kind == "choices":
-        return len({str(c).strip().upper() for c in item.args[0]})
-    if item.kind == "order":
-        return len(item.args[0])
-    return 1  # number
 
 
 def _raw(text: str):
@@ -200,7 +187,7 @@ def master_notebook(source_nb, assignment: str, python_version: str = "3.11"):
         if hidden_id not in items:
             raise MasterError(f"{assignment}: answer cell {gid} has no hidden test cell {hidden_id}")
         hidden = items[hidden_id]
-        n_units = units_of(hidden)
+        n_units = hidden.units
         block = split_hidden(by_id[hidden_id].source)[1]
         cells.append(_raw(f"# BEGIN QUESTION\nname: {item}\npoints: {hidden.points:g}"))
         cells.append(_raw("# BEGIN SOLUTION"))

@@ -22,9 +22,9 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
 from ..course import Course
-from ..grading.replay import hidden_items
-from ..grading.results import failure_lines
-from ..simulate import item_of
+from ..items import item_of
+from ..items.hidden import hidden_items
+from ..items.status import failure_lines
 from ..workspace import course_api
 
 
@@ -121,15 +121,7 @@ class ClassReport:
 
 def _hints(course: Course, assignment_id: str, notebook: str) -> dict[str, dict[str, str]]:
     """{grade_id: {case label: hint}} from the hidden blocks of source/ ('' : item-wide hint)."""
-    out: dict[str, dict[str, str]] = {}
-    for gid, item in hidden_items(course.read_source(assignment_id, notebook)).items():
-        if item.kind == "function":
-            out[gid] = {c.label: c.hint for c in item.args[1]}
-        elif item.kind == "value":
-            out[gid] = {c.label: c.hint for c in item.args[0]}
-        else:
-            out[gid] = {"": item.kwargs.get("hint", "")}
-    return out
+    return {gid: item.hints() for gid, item in hidden_items(course.read_source(assignment_id, notebook)).items()}
 
 
 #: ✗ lines that mean "not attempted yet" (the release's stub), not a misconception.

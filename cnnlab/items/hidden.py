@@ -1,12 +1,12 @@
-"""The hidden cases, replayed outside the student's kernel.
+"""The hidden items as data: what each graded test cell checks, read from source/.
 
 Every hidden block calls exactly one `cnnlab.checks.check_*` with its cases as
 data. `hidden_items` runs each block from source/ in this (trusted) process
 with those functions swapped for recorders, so the items, their cases, their
 references and their points are known without running any student code.
-The verifier (verify.py) builds its answer key from these items, the probe
-plan (plan.py) sends their cases' inputs to the kernel, and otter's version
-and the class report read their cases and units from them.
+The answer key (key.py) is built from these items, the probe plan
+(grading/plan.py) sends their cases' inputs to the kernel, and otter's
+version and the class report read their cases, units and hints from them.
 """
 from __future__ import annotations
 
@@ -34,6 +34,33 @@ class HiddenItem:
     points: float                   # from the block's call; the gradebook's must agree
     args: tuple = ()                # the check_* call's other positional arguments
     kwargs: dict = field(default_factory=dict)
+
+    # How each kind lays out its check_* arguments is known here, and only here.
+    @property
+    def cases(self) -> tuple:
+        """The `checks.Case`s a function or value item is judged on (none for the other kinds)."""
+        if self.kind == "function":
+            return tuple(self.args[1])
+        if self.kind == "value":
+            return tuple(self.args[0])
+        return ()
+
+    @property
+    def units(self) -> int:
+        """How many equal shares the item's score is made of (see `checks.Unit`)."""
+        if self.kind in ("function", "value"):
+            return len(self.cases)
+        if self.kind == "choices":
+            return len({str(c).strip().upper() for c in self.args[0]})
+        if self.kind == "order":
+            return len(self.args[0])
+        return 1  # number: right or wrong as a whole
+
+    def hints(self) -> dict[str, str]:
+        """{case label: hint} the student reads when a case fails ('' : the item-wide hint)."""
+        if self.cases:
+            return {c.label: c.hint for c in self.cases}
+        return {"": self.kwargs.get("hint", "")}
 
 
 def split_hidden(source: str) -> tuple[str, str | None]:

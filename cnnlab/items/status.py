@@ -24,7 +24,7 @@ class TestResult:
         return asdict(self)
 
 
-def _text(output) -> str:
+def output_text(output) -> str:
     text = output.get("text", "")
     return "".join(text) if isinstance(text, list) else text
 
@@ -35,7 +35,7 @@ def failure_lines(cell) -> list[str]:
     lines = []
     for output in cell.get("outputs", []):
         if output.get("output_type") == "stream" and output.get("name") == "stdout":
-            lines += [ln.strip()[len(FAIL):].strip() for ln in _text(output).splitlines()
+            lines += [ln.strip()[len(FAIL):].strip() for ln in output_text(output).splitlines()
                       if ln.strip().startswith(FAIL)]
     return lines
 
@@ -44,7 +44,7 @@ def cell_status(cell, score: float, max_score: float) -> tuple[str, str]:
     if cell is None:
         return "missing", "this cell was not in the submitted notebook"
     verified = cell.get("metadata", {}).get("cnnlab", {})
-    if verified.get("verified"):  # the verifier wrote this cell's report (verify.py)
+    if verified.get("verified"):  # the verifier wrote this cell's report (grading/verify.py)
         status = verified.get("status", "failed")
         message = "; ".join(line.rstrip(".") for line in failure_lines(cell))
         return status, "" if status == "passed" else message or "not all checks passed"
@@ -58,7 +58,7 @@ def cell_status(cell, score: float, max_score: float) -> tuple[str, str]:
             status = "failed" if ename == "AssertionError" else "error"
             return status, f"{ename}: {first}" if first else ename
         if output.get("output_type") == "stream" and output.get("name") == "stderr":
-            first = _text(output).strip().splitlines()
+            first = output_text(output).strip().splitlines()
             return "failed", "wrote to stderr: " + (first[0] if first else "")
     if score >= max_score:
         return "passed", ""
