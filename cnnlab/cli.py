@@ -14,12 +14,8 @@ import warnings
 from pathlib import Path
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
 from .course import CourseError, load_course
-from .gradebook import failure_reason
-from .grading.sandbox import SandboxUnavailable
-from .grading.workers import ClusterLost
 from .lms.base import LmsError
 
 
@@ -464,20 +460,34 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except (CourseError, LmsError) as exc:
         _fail(str(exc))
-    except SandboxUnavailable as exc:
-        _fail(f"{exc}. Student code is not run without isolation; pass --unsafe-no-sandbox to do it anyway.")
-    except ClusterLost as exc:
-        _fail(str(exc))
-    except SQLAlchemyError as exc:  # the gradebook's server went away or refused us
-        _fail(f"the gradebook could not be used: {type(exc).__name__}: {failure_reason(exc)}")
     except KeyboardInterrupt:
         _fail("interrupted")
     except SystemExit:
         raise
-    except Exception as exc:  # a bug of ours: one line, the traceback on request
-        if os.environ.get("CNNLAB_DEBUG"):
+    except Exception as exc:
+        reason = _known_reason(exc)
+        if reason is None and os.environ.get("CNNLAB_DEBUG"):
             raise
-        _fail(f"internal error: {type(exc).__name__}: {exc} (set CNNLAB_DEBUG=1 for the traceback)")
+        _fail(reason or f"internal error: {type(exc).__name__}: {exc} (set CNNLAB_DEBUG=1 for the traceback)")
+
+
+def _known_reason(exc: Exception) -> str | None:
+    """The one line for a failure the user's setting causes, or None for a bug of ours.
+    (The grading and database modules are imported here, on failure, so that every
+    command's start stays free of nbgrader and SQLAlchemy until it needs them.)"""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .gradebook import failure_reason
+    from .grading.sandbox import SandboxUnavailable
+    from .grading.workers import ClusterLost
+
+    if isinstance(exc, SandboxUnavailable):
+        return f"{exc}. Student code is not run without isolation; pass --unsafe-no-sandbox to do it anyway."
+    if isinstance(exc, ClusterLost):
+        return str(exc)
+    if isinstance(exc, SQLAlchemyError):  # the gradebook's server went away or refused us
+        return f"the gradebook could not be used: {type(exc).__name__}: {failure_reason(exc)}"
+    return None
 
 
 if __name__ == "__main__":

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from nbgrader.api import Gradebook, MissingEntry
+if TYPE_CHECKING:  # importing nbgrader starts its server extensions: not for every command's start
+    from nbgrader.api import Gradebook
 
 
 @dataclass
@@ -32,6 +33,8 @@ def gradebook_grades(gb: Gradebook, assignments: list[str], students: list[str] 
     """Every student of the gradebook (or the ones asked for), in the gradebook's
     order, with a score per assignment: the gradebook's, or 0 / None (blank) for
     no submission, and the score of each graded item of each submission."""
+    from nbgrader.api import MissingEntry
+
     rows = []
     for student in gb.students:
         if students and student.id not in students:

@@ -70,7 +70,8 @@ def test_instructor_answers_get_full_marks(judge, assignment_id):
 def test_untouched_release_notebook_gets_zero(judge, assignment_id):
     scores = judge(assignment_id).scores(blank=True)
     assert sum(scores["max"].values()) > 0
-    for which in ("verified", "in_notebook"):
+    assert scores["otter"], "otter's tests were not run"
+    for which in ("verified", "in_notebook", "otter"):
         earned = {gid: s for gid, s in scores[which].items() if s > 0}
         assert not earned, f"a blank notebook earned points ({which}): {earned}"
 

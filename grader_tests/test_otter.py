@@ -4,7 +4,9 @@
   loopback); otter's layout: student notebooks with grader.check cells that reveal no
   more than nbgrader's release does, an autograder zip for Python 3.11;
 - real `otter run` (inside the sandbox) gives the instructor's answers full
-  marks and otter's untouched student notebook 0;
+  marks in every assignment, and otter's untouched student notebook 0 (one
+  real run, in `cnnlab otter-grade`'s class: that a blank notebook earns
+  nothing under otter's tests is test_catalogue.py's, for every assignment);
 - a failing hidden case tells the student its case and hint, never its source
   (that every catalogued variant scores under otter as under the verifier is
   test_catalogue.py's, on the same globals: judgement.py);
@@ -84,15 +86,15 @@ def test_otter_layout_reveals_no_more_than_the_release(course, otter_version, as
     assert {q.name: q.points for q in built.questions} == nbgrader_points
 
 
-@pytest.mark.parametrize("assignment_id", _grouped(assignment_ids()))
-def test_otter_run_gives_instructor_full_marks_and_blank_zero(otter_version, assignment_id):
+GRADED_BY_THE_CLI = "02_kernels"  # its instructor and blank notebooks: the otter-grade test below
+
+
+@pytest.mark.parametrize("assignment_id", _grouped(a for a in assignment_ids() if a != GRADED_BY_THE_CLI))
+def test_otter_run_gives_instructor_full_marks(otter_version, assignment_id):
     built = otter_version(assignment_id)
     full = grade_one(built.autograder_notebook, built.autograder_zip, built.notebook, built.questions)
     assert full.error == "", full.error
     assert full.scores == {q.name: q.points for q in built.questions}
-    blank = grade_one(built.student_notebook, built.autograder_zip, built.notebook, built.questions)
-    assert blank.error == "", blank.error
-    assert blank.scores and not any(blank.scores.values()), blank.scores
 
 
 def test_hidden_failure_tells_the_student_the_case_and_hint(judge):
@@ -125,19 +127,23 @@ class _Plant:
         return (open, (self.path, "w"))
 
 
-@pytest.mark.xdist_group("02_kernels")
+@pytest.mark.xdist_group(GRADED_BY_THE_CLI)
 def test_otter_grade_runs_otter_in_the_sandbox_and_never_reads_the_log(otter_version, tmp_path):
-    built = otter_version("02_kernels")
+    """Real `otter run` through the command: the instructor's answers (with a planted log) get
+    full marks, otter's untouched student notebook 0, a broken file one line."""
+    built = otter_version(GRADED_BY_THE_CLI)
     planted = tmp_path / "log-was-unpickled"
     submitted = tmp_path / "alice.zip"
     with zipfile.ZipFile(submitted, "w") as zf:
         zf.writestr("kernels.ipynb", built.autograder_notebook.read_text(encoding="utf-8"))
         zf.writestr(".OTTER_LOG", pickle.dumps(_Plant(str(planted))))
+    blank = tmp_path / "carol.ipynb"
+    blank.write_text(built.student_notebook.read_text(encoding="utf-8"), encoding="utf-8")
     broken = tmp_path / "bob.ipynb"
     broken.write_text("{ this is not a notebook", encoding="utf-8")
     out_csv = tmp_path / "scores.csv"
-    proc = subprocess.run(cnnlab_cmd("--course", str(ROOT), "otter-grade", "02_kernels", str(submitted),
-                                     str(broken), "--dist", str(built.out), "--csv", str(out_csv)),
+    proc = subprocess.run(cnnlab_cmd("--course", str(ROOT), "otter-grade", GRADED_BY_THE_CLI, str(submitted),
+                                     str(blank), str(broken), "--dist", str(built.out), "--csv", str(out_csv)),
                           capture_output=True, text=True, env=run_env())
     assert proc.returncode == 1, proc.stdout + proc.stderr      # one submission could not be graded
     assert "Traceback" not in proc.stdout + proc.stderr
@@ -146,6 +152,8 @@ def test_otter_grade_runs_otter_in_the_sandbox_and_never_reads_the_log(otter_ver
     assert "NOT GRADED" in proc.stdout and "not a readable notebook" in proc.stdout
     rows = {Path(r["submission"]).name: r for r in csv.DictReader(out_csv.open(encoding="utf-8"))}
     assert float(rows["alice.zip"]["total"]) == built.points
+    assert float(rows["carol.ipynb"]["total"]) == 0 and not rows["carol.ipynb"]["error"]
+    assert all(rows["carol.ipynb"][q.name] not in ("", None) for q in built.questions), rows["carol.ipynb"]
     assert rows["bob.ipynb"]["total"] == "" and rows["bob.ipynb"]["error"]
 
 
