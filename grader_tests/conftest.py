@@ -26,6 +26,16 @@ def course():
     return load_course(ROOT)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def canary_records(tmp_path_factory):
+    """The canary's records (cnnlab/grading/canary.py) of this test run, shared by its
+    xdist workers: never the user's own cache, and each state's canary runs once per run."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "canary-records"
+    os.environ["CNNLAB_CACHE"] = str(folder)
+    yield folder
+
+
 def assignment_ids():
     return [a.id for a in load_course(ROOT).assignments]
 

@@ -139,9 +139,10 @@ def test_a_cluster_grades_like_a_local_run_when_a_worker_is_killed(course, pg, c
     root = tmp_path / "course"
     _new_class(course, root)
     db = pg.create_database("killed_worker")
+    fresh_cache = {**run_env(), "CNNLAB_CACHE": str(tmp_path / "cache")}  # the canary runs on a worker
     proc = subprocess.Popen(cnnlab_cmd("--course", str(root), "autograde", A, "--json", "--db", db,
                                        "--scheduler", cluster.address),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=run_env())
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=fresh_cache)
     killed = None
     with Client(cluster.address, timeout=30) as client:
         deadline = time.monotonic() + 180
@@ -162,7 +163,8 @@ def test_a_cluster_grades_like_a_local_run_when_a_worker_is_killed(course, pg, c
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err[-2000:]
     summary = json.loads(out)
-    assert summary["scheduler"] == cluster.address
+    # one canary on a worker first: both workers share this host, interpreter and package
+    assert summary["scheduler"] == cluster.address and summary["canaries"] == 1
     assert killed not in cluster.worker_names()
     # retried on the other worker: every submission graded once, grades as a local run's
     assert sorted(_graded_lines(root)) == sorted(local_grades)

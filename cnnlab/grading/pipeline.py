@@ -9,6 +9,9 @@ For each submission, in a worker thread:
       └ SaveAutoGrades & co   scores into the gradebook (trusted), RecordOutcome last
     publish (trusted)         .cnnlab/staging/<s>/A → autograded/<s>/A in one rename
 
+Before the first submission, the canary (canary.py) grades the instructor's
+answers the same way, in a throwaway copy: less than full marks stops the run.
+
 Each ClassGrader owns one grading run (run.py): the runner notebooks execute
 on, the coordinator lock, the answer keys, and the findings of each notebook,
 which reach nbgrader's preprocessors through their resources and come back to
@@ -47,6 +50,7 @@ from nbgrader.utils import capture_log
 from tqdm import tqdm
 
 from .. import gradebook
+from . import canary
 from ..course import Course, CourseError, select_students
 from ..nbtools import grade_id, nbgrader_failure
 from .execute import RecordOutcome, SandboxedExecute
@@ -89,6 +93,7 @@ class AutogradeSummary:
     scheduler: str = ""          # the Dask scheduler the notebooks ran on ('' = this machine)
     seconds: float = 0.0
     coordinator_seconds: float = 0.0   # of them, the trusted steps' (one at a time, whatever the workers)
+    canaries: int = 0                  # instructor's-answers checks run before grading (canary.py; 0: remembered)
     results: list[SubmissionResult] = field(default_factory=list)
     log: str = ""
 
@@ -114,7 +119,8 @@ class AutogradeSummary:
     def as_dict(self) -> dict:
         return {"assignment": self.assignment, "registered": self.registered, "sandboxed": self.sandboxed,
                 "workers": self.workers, "scheduler": self.scheduler, "seconds": round(self.seconds, 2),
-                "coordinator_seconds": round(self.coordinator_seconds, 2), "counts": self.counts(),
+                "coordinator_seconds": round(self.coordinator_seconds, 2), "canaries": self.canaries,
+                "counts": self.counts(),
                 "log": self.log, "results": [asdict(r) for r in self.results]}
 
 
@@ -190,7 +196,10 @@ class RunAutograde(Autograde):
 class ClassGrader:
     """Grades the submissions of one assignment of one course."""
 
-    def __init__(self, course: Course, assignment_id: str, sandbox: bool = True, scheduler: str = ""):
+    def __init__(self, course: Course, assignment_id: str, sandbox: bool = True, scheduler: str = "",
+                 runner=None):
+        """runner: where notebooks execute (default: a new one for `scheduler`, workers.connect);
+        the canary passes one pinned to a Dask worker."""
         self.course = course
         self.assignment = course.assignment(assignment_id)
         self.sandbox = sandbox
@@ -201,7 +210,7 @@ class ClassGrader:
         self.db_url = base.CourseDirectory.get("db_url") or f"sqlite:///{self.root / 'gradebook.db'}"
         self.timeout = int(base.Execute.get("timeout", 30))
         #: this grader's run: its runner (a Dask client when `scheduler`), lock, keys, findings
-        self.run = GradingRun(self.root, self.db_url, connect(scheduler))
+        self.run = GradingRun(self.root, self.db_url, runner or connect(scheduler))
         self.release = {}
         for nb in self.assignment.notebooks:  # the template intake repairs submissions against
             path = self.root / "release" / assignment_id / f"{nb}.ipynb"
@@ -387,6 +396,8 @@ def _autograde(course: Course, grader: ClassGrader, students: list[str] | None, 
     grader.check_answer_keys()
     everyone = select_students(submitted_students(course, assignment_id), students,
                                f"no submission of {assignment_id}")
+    if not everyone:
+        raise CourseError(f"no submissions in submitted/*/{assignment_id}: run cnnlab collect first")
     todo = []
     for student in everyone:
         try:
@@ -397,6 +408,9 @@ def _autograde(course: Course, grader: ClassGrader, students: list[str] | None, 
             summary.results.append(SubmissionResult(student, "skipped"))
         else:
             todo.append(student)
+    if todo:  # the instructor's answers first, where the class will run: a broken sandbox grades no one
+        summary.canaries = canary.check(course, assignment_id, sandbox, grader.run.runner,
+                                        lambda copy, runner: ClassGrader(copy, assignment_id, sandbox, runner=runner))
     log_path = course.autograde_log(assignment_id)  # the class report reads it back (report/classdata.py)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     summary.log = str(log_path)

@@ -1,0 +1,151 @@
+"""The canary: before a class is graded, the instructor's own answers are.
+
+A sandbox that cannot import the probe, a worker whose cnnlab is another
+version, a package installed where the sandbox cannot read it: each made every
+submission, the instructor's answers included, "graded" with 0 points, and the
+run exited 0. So before the first submission of a run, the instructor's
+answers (source/'s solution cells in the release notebook, as a student hands
+them in) are graded through the same sandbox, runner and verifier, in a
+throwaway copy of the course with its own gradebook: nothing is recorded. Less
+than full marks stops the run in one line, before anything is graded. On a
+Dask cluster the canary runs before any job on each distinct place a worker
+offers (workers on one host with one interpreter and package share one).
+
+A canary that passed is remembered under a key of everything its outcome
+depends on: the assignment's files (source/, release/), the course
+configuration, the sandbox setting, and where notebooks run (host, interpreter,
+venv, the cnnlab package's files and where they live, the editable-install
+records that say which cnnlab the kernel imports). Where the course folder is
+does not matter (the sandbox never sees it), so copies of one course share it.
+The record lives in the user's cache folder (`CNNLAB_CACHE`, default
+~/.cache/cnnlab/canary/).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import sys
+from pathlib import Path
+
+import nbformat
+
+from ..course import Course, CourseError, load_course
+from ..nbtools import fill_answers, instructor_answers
+
+STUDENT = "instructor-canary"
+
+
+class CanaryFailed(CourseError):
+    """The instructor's answers do not get full marks where the class would be graded."""
+
+
+def _hash_files(digest, root: Path, patterns: tuple[str, ...] = ("**/*",)) -> None:
+    for pattern in patterns:
+        for path in sorted(root.glob(pattern)):
+            if path.is_file() and "__pycache__" not in path.parts and ".ipynb_checkpoints" not in path.parts:
+                digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+
+
+def environment() -> str:
+    """A fingerprint of where notebooks run, taken there (this process, or a Dask
+    worker): what decides whether the sandboxed kernel can import the probe."""
+    from . import sandbox
+
+    digest = hashlib.sha256(socket.gethostname().encode() + b"\0")
+    for path in (sys.executable, sandbox.python_home(), sandbox.venv_home(), sandbox.package_dir()):
+        digest.update(str(path).encode() + b"\0")
+    _hash_files(digest, sandbox.package_dir(), ("**/*.py",))
+    for site in sorted({Path(p) for p in sys.path if p.endswith("-packages") and Path(p).is_dir()}):
+        # which cnnlab an interpreter imports: editable-install finders and .pth files
+        _hash_files(digest, site, ("*.pth", "__editable__*", "cnnlab*.dist-info/*"))
+    return digest.hexdigest()
+
+
+def course_state(course: Course, assignment_id: str, sandbox: bool) -> str:
+    digest = hashlib.sha256(f"{assignment_id}\0sandbox={sandbox}\0".encode())
+    for name in ("nbgrader_config.py", "course.yml"):
+        digest.update((course.root / name).read_bytes())
+    for folder in ("source", "release"):
+        _hash_files(digest, course.root / folder / assignment_id)
+    return digest.hexdigest()
+
+
+def cache_folder() -> Path:
+    base = os.environ.get("CNNLAB_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cnnlab"
+    return Path(base) / "canary"
+
+
+def _record(key: str) -> Path:
+    return cache_folder() / f"{key}.json"
+
+
+def _remember(key: str, what: dict) -> None:
+    try:
+        path = _record(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(what), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # no cache folder: the canary runs again next time, nothing else changes
+
+
+def instructor_submission(course: Course, assignment_id: str) -> dict[str, object]:
+    """{notebook: the release notebook with source/'s answers}: what the canary hands in."""
+    out = {}
+    for nb in course.assignment(assignment_id).notebooks:
+        release = nbformat.read(course.root / "release" / assignment_id / f"{nb}.ipynb", as_version=4)
+        out[nb] = fill_answers(release, instructor_answers(course.read_source(assignment_id, nb)))
+    return out
+
+
+def _grade_once(course: Course, assignment_id: str, make_grader, runner, where: str) -> None:
+    from ..items.status import notebook_results
+    from ..workspace import Workspace
+
+    with Workspace(course) as ws:
+        ws.generate_assignment(assignment_id)
+        ws.submit(STUDENT, assignment_id, instructor_submission(course, assignment_id))
+        grader = make_grader(load_course(ws.root), runner)
+        try:
+            result = grader.grade(STUDENT)
+            lost = []  # (item, what it said) for every autograded item short of its points
+            for nb, grades in ws.grades(assignment_id, STUDENT).items():
+                verified = grader.run.key(assignment_id, nb).items
+                tests = notebook_results(ws.autograded_notebook(assignment_id, STUDENT, nb), grades)
+                lost += [(t.grade_id, t.message) for t in tests if t.grade_id in verified and t.score < t.max_score]
+        finally:
+            grader.close()
+    if result.status == "graded" and not lost:
+        return
+    why = result.reason or (f"{lost[0][0]}: {lost[0][1]}" if lost else "; ".join(result.problems)) or "no reason given"
+    raise CanaryFailed(
+        f"{assignment_id}: the instructor's own answers scored {result.score:g} of {result.max_score:g} "
+        f"{where} ({why[:200]}); nothing was graded. Is the cnnlab package this course runs installed where "
+        f"the sandbox can read it (`pip install -e .` in this course's folder)?")
+
+
+def check(course: Course, assignment_id: str, sandbox: bool, runner, make_grader) -> int:
+    """Grade the instructor's answers wherever this run's notebooks execute, unless
+    a record says the same state passed; returns how many canaries ran.
+    make_grader(course copy, runner): the run's kind of ClassGrader on the copy (pipeline.py
+    passes it, so this module needs nothing of the pipeline's)."""
+    from .workers import DaskRunner
+
+    if isinstance(runner, DaskRunner):
+        places = {addr: (f"on the Dask worker {addr}", runner.pinned(addr), env)
+                  for addr, env in runner.client.run(environment).items()}
+    else:
+        places = {"": ("in the grading sandbox" if sandbox else "without a sandbox", runner, environment())}
+    state = course_state(course, assignment_id, sandbox)
+    ran = 0
+    for where, pinned, env in places.values():
+        key = hashlib.sha256(f"{state}\0{env}".encode()).hexdigest()
+        if _record(key).is_file():
+            continue
+        _grade_once(course, assignment_id, make_grader, pinned, where)
+        _remember(key, {"assignment": assignment_id, "where": where})
+        ran += 1
+    return ran

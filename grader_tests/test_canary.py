@@ -1,0 +1,56 @@
+"""The canary (cnnlab/grading/canary.py): a sandbox that cannot import the probe
+once graded a whole class 0, the instructor's answers included, and exited 0.
+
+Reproduced as it happened: the grader runs a copy of the cnnlab package that
+lives elsewhere (PYTHONPATH), so the sandbox mounts that copy while the
+sandboxed kernel's interpreter imports the installed one, which it cannot
+read. The run must stop in one line before anything is recorded; in a sound
+setting the canary runs once and is then remembered for the same state.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import nbformat
+from nbgrader.api import Gradebook
+
+from cnnlab.grading.canary import instructor_submission
+
+from conftest import ROOT, cnnlab_cmd, copy_course, run_env
+
+A = "01_why_cnns"
+
+
+def test_a_sandbox_that_cannot_import_the_probe_stops_the_run_before_anything_is_recorded(course, tmp_path):
+    root = tmp_path / "course"
+    copy = copy_course(course, root)
+    for nb_name, nb in instructor_submission(copy, A).items():
+        folder = root / "submitted" / "ada" / A
+        folder.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, str(folder / f"{nb_name}.ipynb"))
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(ROOT / "cnnlab", elsewhere / "cnnlab", ignore=shutil.ignore_patterns("__pycache__"))
+    cache = {"CNNLAB_CACHE": str(tmp_path / "cache")}
+
+    broken = subprocess.run(cnnlab_cmd("--course", str(root), "autograde", A),
+                            env={**run_env(), **cache, "PYTHONPATH": str(elsewhere)},
+                            capture_output=True, text=True, timeout=600)
+    assert broken.returncode == 2, broken.stdout + broken.stderr
+    assert "Traceback" not in broken.stderr and len(broken.stderr.strip().splitlines()) == 1, broken.stderr
+    assert "instructor's own answers scored 0 of" in broken.stderr and "nothing was graded" in broken.stderr
+    assert not (root / "autograded").exists()
+    with Gradebook("sqlite:///" + str(root / "gradebook.db"), "learn-cnns") as gb:
+        assert gb.find_assignment(A).submissions == []
+
+    def run(*extra):
+        done = subprocess.run(cnnlab_cmd("--course", str(root), "autograde", A, "--json", *extra),
+                              env={**run_env(), **cache}, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return json.loads(done.stdout)
+
+    first = run()  # the sound setting: its own canary, then the class
+    assert first["canaries"] == 1 and first["counts"]["graded"] == 1
+    assert [r["score"] for r in first["results"]] == [first["results"][0]["max_score"]]
+    assert run("--force")["canaries"] == 0  # the same state passed: remembered
