@@ -345,10 +345,16 @@ LMS_CHOICE = click.Choice(["canvas", "moodle", "blackboard", "brightspace"])
 @click.option("--missing", type=click.Choice(["zero", "blank"]), default=None,
               help="Score of a student who submitted nothing (default: course.yml lms.missing, else zero).")
 @click.option("--items", is_flag=True, help="csv only: add a column per graded item.")
+@click.option("--allow-ungraded", is_flag=True,
+              help="LMS formats: write an assignment nobody is graded on yet (refused by default: all zeros).")
+@click.option("--allow-new-column", is_flag=True,
+              help="Canvas: write an assignment without its Canvas id (refused by default: Canvas would "
+                   "create a new assignment).")
 @gradebook_option
 @click.pass_context
-def export(ctx, fmt, dest, assignments, missing, items):
-    """Export grades: an LMS's grade import file, or a quoted, formula-safe UTF-8 CSV."""
+def export(ctx, fmt, dest, assignments, missing, items, allow_ungraded, allow_new_column):
+    """Export grades: an LMS's grade import file, or a quoted, formula-safe UTF-8 CSV.
+    Ends with one line on what the file holds (graded, 0 as unreadable, missing, late, overridden)."""
     from nbgrader.api import Gradebook
 
     from .export import CsvExportPlugin
@@ -361,18 +367,19 @@ def export(ctx, fmt, dest, assignments, missing, items):
     if fmt == "csv":
         dest = dest or Path("grades.csv")
         plugin = CsvExportPlugin(to=str(dest), assignment=list(assignments), missing=missing or default_missing,
-                                 include_items=items)
+                                 include_items=items, course_root=str(course.root))
     else:
         dest = dest or Path(f"{fmt}-grades.csv")
         plugin = EXPORTERS[fmt](to=str(dest), assignment=list(assignments), missing=missing or "",
-                                course_root=str(course.root))
+                                course_root=str(course.root), allow_ungraded=allow_ungraded,
+                                allow_new_column=allow_new_column)
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
         known = {a.name for a in gb.assignments}
         unknown = sorted(set(assignments) - known)
         if unknown:
             _fail(f"not in the gradebook: {', '.join(unknown)}")
         plugin.export(gb)
-    click.echo(f"grades written to {dest}" + ("" if fmt == "csv" else f" (import it into {fmt})"))
+    click.echo(plugin.account.line(str(dest)) + ("" if fmt == "csv" else f"; import it into {fmt}"))
 
 
 @cli.group()

@@ -83,6 +83,10 @@ class Course:
         """Every decision of `cnnlab autograde` on one assignment, one JSON line each (the report reads it)."""
         return self.work("logs", f"autograde-{assignment_id}.jsonl")
 
+    def collect_record(self, assignment_id: str) -> Path:
+        """What the last `cnnlab collect` of an assignment found that the gradebook cannot hold."""
+        return self.work("collect", f"{assignment_id}.json")
+
     def evidence(self, assignment_id: str, student: str) -> Path:
         """What a notebook's own checks printed where the verifier disagreed: for TAs only."""
         return self.work("evidence", assignment_id, f"{student}.json")

@@ -127,7 +127,7 @@ def run_demo(course: Course, out: Path) -> None:
     click.echo("6/7 export")
     grades = out / "grades.csv"
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
-        CsvExportPlugin(to=str(grades)).export(gb)
+        CsvExportPlugin(to=str(grades), course_root=str(out)).export(gb)
 
     click.echo("7/7 class reports")
     reports = []

@@ -29,10 +29,12 @@ class StudentGrades:
 
 
 def gradebook_grades(gb: Gradebook, assignments: list[str], students: list[str] | None = None,
-                     missing: str = "zero") -> list[StudentGrades]:
+                     missing: str = "zero", blank: dict[str, set[str]] | None = None) -> list[StudentGrades]:
     """Every student of the gradebook (or the ones asked for), in the gradebook's
     order, with a score per assignment: the gradebook's, or 0 / None (blank) for
-    no submission, and the score of each graded item of each submission."""
+    no submission, and the score of each graded item of each submission.
+    `blank`: {assignment: students} left blank without a submission whatever `missing`
+    says (they handed in something that is not a notebook: collect's record)."""
     from nbgrader.api import MissingEntry
 
     rows = []
@@ -44,7 +46,8 @@ def gradebook_grades(gb: Gradebook, assignments: list[str], students: list[str] 
             try:
                 sub = gb.find_submission(name, student.id)
             except MissingEntry:
-                scores[name] = 0.0 if missing == "zero" else None
+                keep_blank = student.id in (blank or {}).get(name, ())
+                scores[name] = 0.0 if missing == "zero" and not keep_blank else None
                 continue
             scores[name] = round(float(sub.score), 2)
             items[name] = {g.name: round(float(g.score), 2) for nb in sub.notebooks for g in nb.grades

@@ -97,7 +97,9 @@ def round_trip(request, tmp_path_factory, course):
             elif i == 2:
                 z.writestr(fmt.download_name(row, f"{NB} (1).ipynb", start, 0), nbformat.writes(right))
                 plan[i] = "right"  # renamed by the student: kept for the grader to match
-            # rows[3] hands in nothing
+            elif i == 3:  # a text entry or a web page, no notebook: exported blank, not 0
+                z.writestr(fmt.download_name(row, "submission.html", start, 0), "<p>my answers</p>")
+            # rows[4:] hand in nothing
         stranger = type(rows[0])(first_name="Zed", last_name="Nobody", email="zed@nowhere.example",
                                  ids={k: "999999" if k != "email" else "zed@nowhere.example" for k in rows[0].ids})
         z.writestr(fmt.download_name(stranger, f"{NB}.ipynb", start, 0), nbformat.writes(right))
@@ -105,7 +107,7 @@ def round_trip(request, tmp_path_factory, course):
     collected = _run("--course", str(root), "collect", A, str(archive), "--lms", lms, ok=(1,))
     graded = _run("--course", str(root), "autograde", A, "--json")
     out = root.parent / f"{lms}-export.csv"
-    _run("--course", str(root), "export", "--format", lms, "--to", str(out), "--assignment", A)
+    exported = _run("--course", str(root), "export", "--format", lms, "--to", str(out), "--assignment", A)
     blank = root.parent / f"{lms}-blank.csv"
     _run("--course", str(root), "export", "--format", lms, "--to", str(blank), "--assignment", A, "--missing", "blank")
     # the same plugins through plain nbgrader: zip_collect again over the same download, then export
@@ -124,7 +126,7 @@ def round_trip(request, tmp_path_factory, course):
         scores = {s.student.id: float(s.score) for s in gb.find_assignment(A).submissions}
     return {"lms": lms, "fmt": fmt, "rows": rows, "plan": plan, "imported": imported.stdout,
             "again": again.stdout, "collected": collected.stdout, "summary": json.loads(graded.stdout),
-            "export": out.read_bytes(), "students": students, "scores": scores, "root": root,
+            "export": out.read_bytes(), "export_line": exported.stdout, "students": students, "scores": scores, "root": root,
             "plain_nbgrader": (zc, before, after, ex, plain), "blank": blank.read_bytes()}
 
 
@@ -163,10 +165,26 @@ def test_the_export_matches_the_gradebook(round_trip):
             continue
         exported[record[id_column].lstrip("#")] = record[column]
     assert set(exported) == set(round_trip["students"]), (exported, round_trip["students"])
+    no_notebook = _student_of(round_trip, 3)
     for student, score in exported.items():
+        if student == no_notebook:  # handed in a web page: blank, so a grade entered in the LMS stays
+            assert score == "", (student, score)
+            continue
         expected = round_trip["scores"].get(student, 0.0)  # missing work exports as zero by default
         assert float(score) == pytest.approx(expected), (student, score, expected)
     assert sorted(round_trip["scores"].values())[-1] == 15.0  # the later, right attempt won
+    n = len(round_trip["students"])
+    assert (f"{n} student(s) x 1 assignment(s): 3 graded (0 0 as unreadable, 0 scored 0), {n - 3} missing "
+            f"(written 0; 1 handed in no notebook: blank), 0 late, 0 overridden") in round_trip["export_line"]
+
+
+def _student_of(round_trip, index: int) -> str:
+    """The gradebook id of the roster's row `index`."""
+    row = round_trip["rows"][index]
+    found = [sid for sid, (first, last, _) in round_trip["students"].items()
+             if (first, last) == (row.first_name, row.last_name)]
+    assert len(found) == 1, (row, round_trip["students"])
+    return found[0]
 
 
 def test_no_cell_is_a_formula_and_names_survive(round_trip):
@@ -203,3 +221,26 @@ def test_missing_work_can_export_blank(round_trip):
     did_not_submit = set(round_trip["students"]) - set(round_trip["scores"])
     assert did_not_submit and all(cells[s] == "" for s in did_not_submit), cells
     assert all(cells[s] != "" for s in round_trip["scores"])
+
+
+def test_an_export_that_would_harm_the_lms_is_refused_in_one_line(course, tmp_path):
+    """Before anything is graded, an LMS import would set every student to 0; a Canvas column
+    without the assignment's id would create a new assignment. Both are refused unless asked for."""
+    root = tmp_path / "course"
+    copy_course(course, root)
+    _run("--course", str(root), "roster", "import", str(roster_file("canvas")), "--lms", "canvas", ok=(0, 1))
+    _run("--course", str(root), "autograde", A, ok=(2,))  # nobody handed in: A is registered, no one graded
+    out = tmp_path / "canvas.csv"
+
+    def export(*flags):
+        return _run("--course", str(root), "export", "--format", "canvas", "--to", str(out), "--assignment", A,
+                    *flags, ok=(0, 2))
+
+    for flags, says in [((), "no submission is graded yet"), (("--allow-ungraded",), "no Canvas assignment id")]:
+        refused = export(*flags)
+        assert refused.returncode == 2 and says in refused.stderr, refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr
+        assert not out.exists()
+    written = export("--allow-ungraded", "--allow-new-column")
+    assert written.returncode == 0 and out.is_file(), written.stderr
+    assert "0 graded" in written.stdout, written.stdout

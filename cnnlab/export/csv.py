@@ -13,17 +13,19 @@ import os
 
 from nbgrader.api import Gradebook
 from nbgrader.plugins import ExportPlugin
-from traitlets import Bool, Enum
+from traitlets import Bool, Enum, Unicode
 
 from ..sheets import gradebook_grades, write_csv
+from .account import account, course_of, no_notebook
 
 
 def grade_rows(gb: Gradebook, assignments: list[str], students: list[str] | None = None,
-               missing: str = "zero"):
+               missing: str = "zero", blank: dict[str, set[str]] | None = None):
     """One dict per (student, assignment): identity, score, max score, item scores.
-    `missing`: what a student who submitted nothing gets, "zero" or "blank"."""
+    `missing`: what a student who submitted nothing gets, "zero" or "blank" (`blank`:
+    who is left blank whatever `missing` says, see sheets.gradebook_grades)."""
     max_scores = {name: round(float(gb.find_assignment(name).max_score), 2) for name in assignments}
-    for student in gradebook_grades(gb, assignments, students, missing):
+    for student in gradebook_grades(gb, assignments, students, missing, blank):
         for name in assignments:
             score = student.scores[name]
             yield {
@@ -47,6 +49,8 @@ class CsvExportPlugin(ExportPlugin):
                    help="Score written for a student who submitted nothing.").tag(config=True)
     include_email = Bool(True, help="Write the students' email column.").tag(config=True)
     include_items = Bool(False, help="Add a column per graded item (grade id) with its score.").tag(config=True)
+    course_root = Unicode("", help="The course folder, for collect's record of who handed in no notebook "
+                                   "(default: the exporting app's course root).").tag(config=True)
 
     def export(self, gradebook: Gradebook) -> None:
         if self.to == "":
@@ -61,7 +65,12 @@ class CsvExportPlugin(ExportPlugin):
         if self.include_items:  # one column per graded item of the exported assignments, in notebook order
             columns += [c.name for name in names for nb in gradebook.find_assignment(name).notebooks
                         for c in sorted(nb.grade_cells, key=lambda c: c.name) if c.max_score]
-        self.log.info("Exporting grades to %s", dest)
+        course = course_of(self)
+        blank = no_notebook(course, names) if course else {}
+        rows = list(grade_rows(gradebook, names, self.student or None, self.missing, blank))
         with open(dest, "w", newline="", encoding="utf-8") as f:
-            write_csv(f, columns, ([row.get(c, "") for c in columns]
-                                   for row in grade_rows(gradebook, names, self.student or None, self.missing)))
+            write_csv(f, columns, ([row.get(c, "") for c in columns] for row in rows))
+        if course:
+            students = list(dict.fromkeys(row["student_id"] for row in rows))
+            self.account = account(course, gradebook, names, students, self.missing)
+            self.log.info("%s", self.account.line(dest))

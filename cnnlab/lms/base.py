@@ -87,6 +87,10 @@ class LmsFormat:
     id_fields: ClassVar[tuple[str, ...]]
     #: The setting a TA must give for each assignment (course.yml lms.<name>.assignments), if any.
 
+    #: Whether the import matches a grade column by the assignment's LMS id in its header, and
+    #: makes a new assignment from a header without one (export refuses that unless told).
+    needs_column_id: ClassVar[bool] = False
+
     def id_column(self, student_id_field: str, columns: dict[str, str]) -> str:
         """The column of `columns` ({ids key: header}) that holds the student ids, or a one-line LmsError."""
         if student_id_field not in columns:

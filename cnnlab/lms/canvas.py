@@ -101,6 +101,7 @@ class Canvas(LmsFormat):
     name = "canvas"
     title = "Canvas"
     id_fields = ("sis_login_id", "sis_user_id", "lms_user_id")
+    needs_column_id = True  # a header "Title" without "(id)" imports as a new assignment
 
     # -- roster ---------------------------------------------------------------
     def parse_roster(self, text: str) -> list[RosterRow]:

@@ -28,6 +28,7 @@ intake matches `kernels (1).ipynb` to `kernels.ipynb`.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import unicodedata
@@ -143,6 +144,7 @@ class LmsCollector(FileNameCollectorPlugin):
             self._root = app._format_collect_path(app.extracted_directory)
             self._archives = getattr(app.extractor_plugin_inst, "student_archives", {})
             self.unmatched: list[tuple[str, str]] = []
+            self.no_notebook: dict[str, list[str]] = {}  # student -> files that are not notebooks
             self.matched: dict[str, list[tuple[str, str, datetime]]] = {}
 
     def collect(self, submitted_file: str):
@@ -167,6 +169,7 @@ class LmsCollector(FileNameCollectorPlugin):
                 return None
         if os.path.splitext(name)[1].lower() not in self.valid_ext:
             self.unmatched.append((rel, "not a notebook (only .ipynb files are graded)"))
+            self.no_notebook.setdefault(student, []).append(name)
             return None
         when = match.submitted_at or (EPOCH + timedelta(seconds=match.attempt))
         if when.tzinfo is None:
@@ -246,6 +249,8 @@ class CollectReport:
     unmatched: list[tuple[str, str]] = field(default_factory=list)  # (file in the archive, why)
     superseded: list[tuple[str, str]] = field(default_factory=list)  # (student, older copy left out)
     notes: list[tuple[str, str]] = field(default_factory=list)  # (file, what collect did: archives opened, renames)
+    #: students who handed in files but no notebook (a text entry, an HTML page): export leaves them blank
+    no_notebook: dict[str, list[str]] = field(default_factory=dict)
 
 
 def collect_archive(course: Course, assignment_id: str, archive: str | Path, lms: str) -> CollectReport:
@@ -287,12 +292,35 @@ def collect_archive(course: Course, assignment_id: str, archive: str | Path, lms
                           "the uploader only, whatever their names")
                     for rel, n in getattr(extractor, "student_archives", {}).items()]
     report.notes += list(getattr(extractor, "renamed", []))
+    matched = getattr(collector, "matched", {})
+    report.no_notebook = {s: sorted(set(files)) for s, files in sorted(getattr(collector, "no_notebook", {}).items())
+                          if s not in matched}
     release = course.assignment(assignment_id).notebooks
-    for student, files in sorted(getattr(collector, "matched", {}).items()):
+    for student, files in sorted(matched.items()):
         _keep_latest(course.submitted(student, assignment_id), files, release, student, report)
         report.students[student] = sorted(p.name for p in course.submitted(student, assignment_id)
                                           .iterdir() if p.suffix == ".ipynb")
+    write_collect_record(course, assignment_id, report)
     return report
+
+
+def write_collect_record(course: Course, assignment_id: str, report: CollectReport) -> None:
+    """What the last collect of an assignment knew that the gradebook cannot: who handed in
+    no notebook at all (export writes them blank, not 0, so a grade entered in the LMS stays)."""
+    path = course.collect_record(assignment_id)
+    known = read_collect_record(course, assignment_id).get("no_notebook", {})  # earlier downloads count too
+    merged = {s: sorted(set(known.get(s, [])) | set(report.no_notebook.get(s, [])))
+              for s in sorted(set(known) | set(report.no_notebook)) if s not in report.students}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"lms": report.lms, "no_notebook": merged}, indent=1, ensure_ascii=False),
+                    encoding="utf-8")
+
+
+def read_collect_record(course: Course, assignment_id: str) -> dict:
+    try:
+        return json.loads(course.collect_record(assignment_id).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 def _zip_collect_app(course: Course, assignment_id: str, lms: str) -> ZipCollectApp:
