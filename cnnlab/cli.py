@@ -215,6 +215,22 @@ def grade(ctx, notebook, assignment, as_json, unsafe):
             click.echo(f"      - {hint}")
 
 
+def summary_lines(summary) -> list[str]:
+    """Two short lines: what was graded, then only what is worth a TA's look."""
+    c = summary.counts()
+    where = f" on {summary.scheduler}" if summary.scheduler else ""
+    first = (f"autograde {summary.assignment}: {c['graded']} graded ({c['zero_broken']} zero: unreadable), "
+             f"{c['not_graded']} not graded, {c['skipped']} unchanged (skipped; --force regrades); "
+             f"{summary.seconds:.1f} s, {summary.workers} worker(s){where}"
+             f"{'' if summary.sandboxed else ', UNSANDBOXED'}")
+    look = [(c["flagged"], "flagged"), (c["verifier_disagreed"], "where the notebook's checks disagreed"),
+            (c["timeouts"], "with timeouts"), (c["kernel_deaths"], "kernel deaths"),
+            (c["overrides_kept"], "OVERRIDE KEPT over a new submission"),
+            (c["overrides_cleared"], "override(s) cleared by a new submission")]
+    second = ", ".join(f"{n} {what}" for n, what in look if n) or "nothing flagged"
+    return [first, f"  to look at: {second}"]
+
+
 @cli.command()
 @click.argument("assignment")
 @click.option("--student", "students", multiple=True, help="Only this student (repeatable).")
@@ -260,14 +276,8 @@ def autograde(ctx, assignment, students, workers, force, scheduler, as_json, uns
                 click.echo(f"  {'':<20} flag: {flag}")
             if len(r.flags) > 8:
                 click.echo(f"  {'':<20} flag: ... {len(r.flags) - 8} more in the log")
-        c = summary.counts()
-        click.echo(f"autograde {assignment}: {c['graded']} graded, {c['zero_broken']} zero (broken), "
-                   f"{c['timeouts']} with timeouts, {c['kernel_deaths']} kernel deaths, {c['flagged']} flagged "
-                   f"({c['verifier_disagreed']} where the notebook's own checks disagreed with the verifier), "
-                   f"{c['not_graded']} not graded, {c['skipped']} unchanged (skipped; --force regrades) "
-                   f"in {summary.seconds:.1f} s with {summary.workers} worker(s)"
-                   f"{f' on {summary.scheduler}' if summary.scheduler else ''}"
-                   f"{'' if summary.sandboxed else ', UNSANDBOXED'}")
+        for line in summary_lines(summary):
+            click.echo(line)
         click.echo(f"log: {summary.log}")
     if summary.failed:
         sys.exit(1)

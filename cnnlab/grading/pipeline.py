@@ -55,6 +55,7 @@ from ..course import Course, CourseError, select_students
 from ..nbtools import grade_id, nbgrader_failure
 from .execute import RecordOutcome, SandboxedExecute
 from .intake import Intake, fingerprint, take_in
+from .overrides import override_policy, settle_overrides
 from .run import GradingRun
 from .sandbox import check_available
 from ..items.key import AnswerKeyError
@@ -78,6 +79,8 @@ class SubmissionResult:
     kernel_died: bool = False
     reason: str = ""
     seconds: float = 0.0
+    #: a TA's manual scores met by a changed submission: "kept" or "cleared", per item (overrides.py)
+    overrides: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -111,6 +114,8 @@ class AutogradeSummary:
             "flagged": sum(bool(r.repairs or r.dropped_files or r.flags) for r in done),
             "verifier_disagreed": sum(any("the verifier" in f for f in r.flags) for r in done),
             "timeouts": sum(r.timeouts > 0 for r in done),
+            "overrides_kept": sum(any(o.startswith("kept") for o in r.overrides) for r in done),
+            "overrides_cleared": sum(any(o.startswith("cleared") for o in r.overrides) for r in done),
             "kernel_deaths": sum(r.kernel_died for r in done),
             "not_graded": sum(not r.ok for r in done),
             "skipped": len(self.results) - len(done),
@@ -209,6 +214,7 @@ class ClassGrader:
         self.course_id = base.CourseDirectory.get("course_id", "")
         self.db_url = base.CourseDirectory.get("db_url") or f"sqlite:///{self.root / 'gradebook.db'}"
         self.timeout = int(base.Execute.get("timeout", 30))
+        self.override_policy = override_policy(course)
         #: this grader's run: its runner (a Dask client when `scheduler`), lock, keys, findings
         self.run = GradingRun(self.root, self.db_url, runner or connect(scheduler))
         self.release = {}
@@ -296,6 +302,8 @@ class ClassGrader:
         # large or odd submission being read never holds up the others' trusted steps
         intake: Intake = take_in(self.course.submitted(student, a), intake_dir, student, a,
                                  self.assignment.notebooks, self.release)
+        before = _read_marker(self.course.autograded(student, a)).get("fingerprint")
+        changed = before is not None and before != intake.fingerprint  # a resubmission, not a --force rerun
         with self.run.coordinator.trusted():
             staged = self.course.work("staging", student, a)
             if staged.exists():
@@ -328,6 +336,9 @@ class ClassGrader:
                     return result
                 result.timeouts = sum(c.timeouts for c in checked)  # cells (RecordOutcome) and probes (verifier)
                 result.kernel_died = any(c.kernel_died for c in checked)
+            if changed:  # a TA's manual score must not silently outlive the work it judged
+                result.overrides = settle_overrides(self.db_url, self.course_id, a, student, self.override_policy)
+                result.flags += [f"override {o}" for o in result.overrides]
             result.score, result.max_score = self._score(student)
             (staged / MARKER).write_text(json.dumps({"fingerprint": intake.fingerprint, "problems": result.problems,
                                                      "repairs": intake.repairs, "flags": result.flags}, indent=1))
