@@ -61,6 +61,10 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
+# Late work costs what course.yml `late:` says (cnnlab/grading/late.py): nbgrader's own
+# AssignLatePenalties step asks this plugin, in cnnlab autograde and in plain nbgrader autograde.
+c.AssignLatePenalties.plugin_class = "cnnlab.grading.late.CoursePenalty"
+
 # `nbgrader collect` from the exchange never follows a link: a submission that is a link
 # (e.g. to source/<A>) is refused and links inside one are left out (cnnlab/exchange.py).
 c.ExchangeFactory.collect = "cnnlab.exchange.SafeExchangeCollect"

@@ -224,7 +224,7 @@ def summary_lines(summary) -> list[str]:
              f"{summary.seconds:.1f} s, {summary.workers} worker(s){where}"
              f"{'' if summary.sandboxed else ', UNSANDBOXED'}")
     look = [(c["flagged"], "flagged"), (c["verifier_disagreed"], "where the notebook's checks disagreed"),
-            (c["timeouts"], "with timeouts"), (c["kernel_deaths"], "kernel deaths"),
+            (c["late"], "late"), (c["timeouts"], "with timeouts"), (c["kernel_deaths"], "kernel deaths"),
             (c["overrides_kept"], "OVERRIDE KEPT over a new submission"),
             (c["overrides_cleared"], "override(s) cleared by a new submission")]
     second = ", ".join(f"{n} {what}" for n, what in look if n) or "nothing flagged"
@@ -267,7 +267,7 @@ def autograde(ctx, assignment, students, workers, force, scheduler, as_json, uns
             if r.status == "skipped":
                 continue
             status = f"{r.score:6.2f} / {r.max_score:<5g}" if r.ok else "not graded"
-            notes = [*r.problems, *(["a cell timed out"] if r.timeouts else []),
+            notes = [*r.problems, *([r.late] if r.late else []), *(["a cell timed out"] if r.timeouts else []),
                      *(["the kernel died"] if r.kernel_died else []), *([r.reason] if r.reason else [])]
             if r.repairs or r.dropped_files:
                 notes.append(f"{len(r.repairs)} repair(s), {len(r.dropped_files)} extra file(s) ignored")
@@ -442,13 +442,15 @@ def collect(ctx, assignment, archive, lms, as_json):
         sys.exit(1 if report.unmatched else 0)
     for student, files in report.students.items():
         click.echo(f"  {student:<24} {', '.join(files)}")
+    for student, how in report.late.items():
+        click.echo(f"  late: {student}: {how}")
     for student, name in report.superseded:
         click.echo(f"  superseded: {student}: {name} (a later submission wins)")
     for name, what in report.notes:
         click.echo(f"  note: {name}: {what}")
     for name, why in report.unmatched:
         click.echo(f"  NOT COLLECTED: {name}: {why}")
-    click.echo(f"collect {assignment} from {lms}: {len(report.students)} student(s), "
+    click.echo(f"collect {assignment} from {lms}: {len(report.students)} student(s) ({len(report.late)} late), "
                f"{len(report.unmatched)} file(s) not collected, {len(report.superseded)} superseded")
     if report.unmatched:
         sys.exit(1)

@@ -6,6 +6,7 @@ can be moved or copied (the tests and `cnnlab grade` work on copies).
 """
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,9 +84,22 @@ class Course:
         """Every decision of `cnnlab autograde` on one assignment, one JSON line each (the report reads it)."""
         return self.work("logs", f"autograde-{assignment_id}.jsonl")
 
+    def settings_files(self) -> list[str]:
+        """The files that configure the course (relative names): a copy of the course needs them all."""
+        extra = (self.data.get("late") or {}).get("extensions")
+        return ["nbgrader_config.py", "course.yml"] + ([str(extra)] if extra else [])
+
     def collect_record(self, assignment_id: str) -> Path:
-        """What the last `cnnlab collect` of an assignment found that the gradebook cannot hold."""
+        """What `cnnlab collect` found of an assignment that the gradebook cannot hold
+        (who handed in no notebook, whom the LMS marked late; lms/collect.py writes it)."""
         return self.work("collect", f"{assignment_id}.json")
+
+    def collected(self, assignment_id: str) -> dict:
+        """The collect record of an assignment ({} before any collect)."""
+        try:
+            return json.loads(self.collect_record(assignment_id).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
 
     def evidence(self, assignment_id: str, student: str) -> Path:
         """What a notebook's own checks printed where the verifier disagreed: for TAs only."""

@@ -49,12 +49,18 @@ def gradebook_grades(gb: Gradebook, assignments: list[str], students: list[str] 
                 keep_blank = student.id in (blank or {}).get(name, ())
                 scores[name] = 0.0 if missing == "zero" and not keep_blank else None
                 continue
-            scores[name] = round(float(sub.score), 2)
+            scores[name] = round(final_score(sub), 2)
             items[name] = {g.name: round(float(g.score), 2) for nb in sub.notebooks for g in nb.grades
                            if g.max_score}
         rows.append(StudentGrades(student.id, student.first_name or "", student.last_name or "",
                                   student.email or "", student.lms_user_id or "", scores, items))
     return rows
+
+
+def final_score(submission) -> float:
+    """A submission's grade as nbgrader's own export counts it: its score less the late
+    penalty (nbgrader keeps both; `score` alone is the score before lateness)."""
+    return max(0.0, float(submission.score) - float(submission.late_submission_penalty or 0))
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

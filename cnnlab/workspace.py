@@ -69,8 +69,10 @@ class Workspace:
     def __enter__(self) -> "Workspace":
         ensure_venv_on_path()
         self.root.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(self.course.root / "nbgrader_config.py", self.root)
-        shutil.copy2(self.course.root / "course.yml", self.root)
+        for name in self.course.settings_files():
+            if (self.course.root / name).is_file():  # a missing one is said by whoever reads it
+                (self.root / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(self.course.root / name, self.root / name)
         return self
 
     def __exit__(self, *exc) -> None:

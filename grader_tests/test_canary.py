@@ -10,13 +10,16 @@ setting the canary runs once and is then remembered for the same state.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 
 import nbformat
 from nbgrader.api import Gradebook
 
-from cnnlab.grading.canary import instructor_submission
+from cnnlab.course import load_course
+from cnnlab.grading.canary import check, instructor_submission
+from cnnlab.grading.workers import LocalRunner
 
 from conftest import ROOT, cnnlab_cmd, copy_course, run_env
 
@@ -53,4 +56,13 @@ def test_a_sandbox_that_cannot_import_the_probe_stops_the_run_before_anything_is
     first = run()  # the sound setting: its own canary, then the class
     assert first["canaries"] == 1 and first["counts"]["graded"] == 1
     assert [r["score"] for r in first["results"]] == [first["results"][0]["max_score"]]
-    assert run("--force")["canaries"] == 0  # the same state passed: remembered
+
+    # the same state passed: remembered, and nothing is graded to know it (in process, the same env)
+    def no_grading(*_):
+        raise AssertionError("the canary ran again")
+
+    os.environ["CNNLAB_CACHE"], saved = cache["CNNLAB_CACHE"], os.environ.get("CNNLAB_CACHE", "")
+    try:
+        assert check(load_course(root), A, True, LocalRunner(), no_grading) == 0
+    finally:
+        os.environ["CNNLAB_CACHE"] = saved

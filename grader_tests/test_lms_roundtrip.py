@@ -226,21 +226,26 @@ def test_missing_work_can_export_blank(round_trip):
 def test_an_export_that_would_harm_the_lms_is_refused_in_one_line(course, tmp_path):
     """Before anything is graded, an LMS import would set every student to 0; a Canvas column
     without the assignment's id would create a new assignment. Both are refused unless asked for."""
+    from cnnlab.lms.base import LmsError
+    from cnnlab.lms.export import CanvasExportPlugin
+    from cnnlab.lms.roster import import_roster
+    from cnnlab.workspace import Workspace
+
     root = tmp_path / "course"
-    copy_course(course, root)
-    _run("--course", str(root), "roster", "import", str(roster_file("canvas")), "--lms", "canvas", ok=(0, 1))
-    _run("--course", str(root), "autograde", A, ok=(2,))  # nobody handed in: A is registered, no one graded
+    copy = copy_course(course, root)
+    db = copy.nbgrader_config().CourseDirectory.db_url
+    import_roster(copy, roster_file("canvas"), "canvas", db)
+    with Workspace(copy, db_url=db) as ws:  # A registered, as autograde does first; nobody graded
+        ws.generate_assignment(A)
     out = tmp_path / "canvas.csv"
-
-    def export(*flags):
-        return _run("--course", str(root), "export", "--format", "canvas", "--to", str(out), "--assignment", A,
-                    *flags, ok=(0, 2))
-
-    for flags, says in [((), "no submission is graded yet"), (("--allow-ungraded",), "no Canvas assignment id")]:
-        refused = export(*flags)
-        assert refused.returncode == 2 and says in refused.stderr, refused.stderr
-        assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr
+    refused = _run("--course", str(root), "export", "--format", "canvas", "--to", str(out), "--assignment", A,
+                   ok=(2,))
+    assert "no submission is graded yet" in refused.stderr and "--allow-ungraded" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr
+    with Gradebook(db, "learn-cnns") as gb:  # the same plugin, as plain nbgrader runs it
+        with pytest.raises(LmsError, match="no Canvas assignment id"):
+            CanvasExportPlugin(to=str(out), course_root=str(root), allow_ungraded=True).export(gb)
         assert not out.exists()
-    written = export("--allow-ungraded", "--allow-new-column")
-    assert written.returncode == 0 and out.is_file(), written.stderr
-    assert "0 graded" in written.stdout, written.stdout
+        plugin = CanvasExportPlugin(to=str(out), course_root=str(root), allow_ungraded=True, allow_new_column=True)
+        plugin.export(gb)
+    assert out.is_file() and plugin.account.graded == 0 and plugin.account.missing == plugin.account.students > 0

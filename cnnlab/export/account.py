@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from nbgrader.api import Gradebook, MissingEntry
 
 from ..course import Course, CourseError, load_course
-from ..lms.collect import read_collect_record
 
 
 class ExportRefused(Exception):
@@ -55,7 +54,7 @@ def refusal(gb: Gradebook, assignments: list[str], missing_ids: list[str], allow
 
 def no_notebook(course: Course, assignments: list[str]) -> dict[str, set[str]]:
     """{assignment: students} who handed in files but no notebook, as collect recorded them."""
-    return {a: set(read_collect_record(course, a).get("no_notebook", {})) for a in assignments}
+    return {a: set(course.collected(a).get("no_notebook", {})) for a in assignments}
 
 
 @dataclass

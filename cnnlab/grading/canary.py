@@ -12,8 +12,8 @@ Dask cluster the canary runs before any job on each distinct place a worker
 offers (workers on one host with one interpreter and package share one).
 
 A canary that passed is remembered under a key of everything its outcome
-depends on: the assignment's files (source/, release/), the course
-configuration, the sandbox setting, and where notebooks run (host, interpreter,
+depends on: the assignment's files (source/, release/), its course.yml entry
+and nbgrader_config.py, the sandbox setting, and where notebooks run (host, interpreter,
 venv, the cnnlab package's files and where they live, the editable-install
 records that say which cnnlab the kernel imports). Where the course folder is
 does not matter (the sandbox never sees it), so copies of one course share it.
@@ -64,9 +64,13 @@ def environment() -> str:
 
 
 def course_state(course: Course, assignment_id: str, sandbox: bool) -> str:
-    digest = hashlib.sha256(f"{assignment_id}\0sandbox={sandbox}\0".encode())
-    for name in ("nbgrader_config.py", "course.yml"):
-        digest.update((course.root / name).read_bytes())
+    """What of the course decides the canary's outcome: the assignment's files, its entry in
+    course.yml (its notebooks) and nbgrader_config.py. LMS, late and override settings do not
+    (the canary hands in no time and has no overrides), so changing them costs no canary."""
+    entry = next((a for a in course.data.get("assignments", []) if a.get("id") == assignment_id), {})
+    digest = hashlib.sha256(f"{assignment_id}\0sandbox={sandbox}\0{json.dumps(entry, sort_keys=True, default=str)}"
+                            .encode())
+    digest.update((course.root / "nbgrader_config.py").read_bytes())
     for folder in ("source", "release"):
         _hash_files(digest, course.root / folder / assignment_id)
     return digest.hexdigest()

@@ -40,7 +40,7 @@ from pathlib import Path
 import nbformat
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbconvert.writers import FilesWriter
-from nbgrader.api import Gradebook
+from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import Autograde
 from nbgrader.converters.base import BaseConverter
 from nbgrader.coursedir import CourseDirectory
@@ -53,8 +53,10 @@ from .. import gradebook
 from . import canary
 from ..course import Course, CourseError, select_students
 from ..nbtools import grade_id, nbgrader_failure
+from ..sheets import final_score
 from .execute import RecordOutcome, SandboxedExecute
 from .intake import Intake, fingerprint, take_in
+from .late import apply_due_date, describe, extension_of, late_policy
 from .overrides import override_policy, settle_overrides
 from .run import GradingRun
 from .sandbox import check_available
@@ -81,6 +83,8 @@ class SubmissionResult:
     seconds: float = 0.0
     #: a TA's manual scores met by a changed submission: "kept" or "cleared", per item (overrides.py)
     overrides: list[str] = field(default_factory=list)
+    late: str = ""              # e.g. "late by 1 d 2 h (-20% of the score)" (late.py; '' when on time)
+    late_seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -114,6 +118,7 @@ class AutogradeSummary:
             "flagged": sum(bool(r.repairs or r.dropped_files or r.flags) for r in done),
             "verifier_disagreed": sum(any("the verifier" in f for f in r.flags) for r in done),
             "timeouts": sum(r.timeouts > 0 for r in done),
+            "late": sum(r.late_seconds > 0 for r in done),
             "overrides_kept": sum(any(o.startswith("kept") for o in r.overrides) for r in done),
             "overrides_cleared": sum(any(o.startswith("cleared") for o in r.overrides) for r in done),
             "kernel_deaths": sum(r.kernel_died for r in done),
@@ -215,6 +220,8 @@ class ClassGrader:
         self.db_url = base.CourseDirectory.get("db_url") or f"sqlite:///{self.root / 'gradebook.db'}"
         self.timeout = int(base.Execute.get("timeout", 30))
         self.override_policy = override_policy(course)
+        self.late_policy = late_policy(course)
+        self.late_marks = set(course.collected(assignment_id).get("late_marks", []))
         #: this grader's run: its runner (a Dask client when `scheduler`), lock, keys, findings
         self.run = GradingRun(self.root, self.db_url, runner or connect(scheduler))
         self.release = {}
@@ -264,7 +271,7 @@ class ClassGrader:
     def _score(self, student: str) -> tuple[float, float]:
         with Gradebook(self.db_url, self.course_id) as gb:
             sub = gb.find_submission(self.assignment.id, student)
-            return float(sub.score), float(sub.max_score)
+            return final_score(sub), float(sub.max_score)
 
     def _zero(self, student: str) -> None:
         """A submission with no gradable notebook: recorded with every grade 0."""
@@ -276,6 +283,34 @@ class ClassGrader:
                     grade.auto_score = 0
                     grade.needs_manual_grade = False
             gb.db.commit()
+
+    def _set_extension(self, student: str) -> None:
+        """The student's extension (course.yml late.extensions) where nbgrader reads it:
+        on the submission, before nbgrader's autograde works out how late it is."""
+        extension = extension_of(self.late_policy, self.assignment.id, student)
+        with Gradebook(self.db_url, self.course_id) as gb:
+            try:
+                sub = gb.find_submission(self.assignment.id, student)
+            except MissingEntry:
+                if extension is None:
+                    return
+                gb.update_or_create_student(student)
+                sub = gb.update_or_create_submission(self.assignment.id, student)
+            sub.extension = extension
+            gb.db.commit()
+
+    def _note_lateness(self, student: str, result: "SubmissionResult", intake_dir: Path) -> None:
+        with Gradebook(self.db_url, self.course_id) as gb:
+            sub = gb.find_submission(self.assignment.id, student)
+            result.late_seconds = float(sub.total_seconds_late or 0)
+            lost = sum(float(nb.late_submission_penalty or 0) for nb in sub.notebooks)
+        if result.late_seconds:
+            share = self.late_policy.penalty_share(result.late_seconds)
+            result.late = describe(result.late_seconds, share) + (f": {lost:g} point(s) off" if lost else "")
+        elif student in self.late_marks and not (intake_dir / "timestamp.txt").exists():
+            result.late = "marked LATE by the LMS, time unknown"
+            result.flags.append("late: the LMS marked this submission late but gave no time, so no penalty "
+                                "was applied (course.yml late.canvas_mark_only: one_day charges one day)")
 
     def close(self) -> None:
         """The end of this grader's run (a Dask client is closed)."""
@@ -321,6 +356,7 @@ class ClassGrader:
                 coursedir = CourseDirectory(config=cfg)
                 # nbgrader globs its folders with the student id: `gx*` would grade other students
                 coursedir.assignment_id, coursedir.student_id = a, glob.escape(student)
+                self._set_extension(student)
                 app = RunAutograde(self.run, coursedir=coursedir, config=cfg)
                 app.force, app.create_student = True, True
                 self.run.take_findings(student, a)  # a fresh start for this submission
@@ -340,6 +376,7 @@ class ClassGrader:
                 result.overrides = settle_overrides(self.db_url, self.course_id, a, student, self.override_policy)
                 result.flags += [f"override {o}" for o in result.overrides]
             result.score, result.max_score = self._score(student)
+            self._note_lateness(student, result, intake_dir)
             (staged / MARKER).write_text(json.dumps({"fingerprint": intake.fingerprint, "problems": result.problems,
                                                      "repairs": intake.repairs, "flags": result.flags}, indent=1))
             self._keep_evidence(student, evidence)
@@ -404,6 +441,8 @@ def _autograde(course: Course, grader: ClassGrader, students: list[str] | None, 
     summary = AutogradeSummary(assignment_id, sandboxed=sandbox, workers=workers, scheduler=grader.scheduler)
     started = time.monotonic()
     summary.registered = _register_if_missing(grader)
+    with Gradebook(grader.db_url, grader.course_id) as gb:  # course.yml's due date, where nbgrader reads it
+        apply_due_date(gb, assignment_id, grader.late_policy)
     grader.check_answer_keys()
     everyone = select_students(submitted_students(course, assignment_id), students,
                                f"no submission of {assignment_id}")

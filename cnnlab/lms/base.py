@@ -51,6 +51,7 @@ class FileMatch:
                  "kernels-1.ipynb" stays as it is: the grader matches renamed notebooks)
     submitted_at -- when, if the name says so (the latest submission wins)
     attempt   -- an attempt number, if the name says so (used when there is no time)
+    late_mark -- the LMS says the file was late, but not when (Canvas)
     other_readings -- further (kind, value) readings of a name the LMS makes
                  ambiguous (Blackboard: a username may hold "_"); the file is
                  whoever's the one reading that names a roster student is
@@ -61,6 +62,7 @@ class FileMatch:
     submitted_at: datetime | None = None
     attempt: int = 0
     other_readings: tuple[tuple[str, str], ...] = ()
+    late_mark: bool = False   # the LMS marked the file late (Canvas's _LATE) without saying when
 
     @property
     def readings(self) -> tuple[tuple[str, str], ...]:

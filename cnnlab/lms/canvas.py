@@ -143,7 +143,8 @@ class Canvas(LmsFormat):
                 raise LmsError(f"{base}: a Canvas download of an anonymously graded assignment names no "
                                "students; download it after turning anonymous grading off")
             return None
-        return FileMatch(who=("lms_user_id", m["user"]), filename=m["file"], attempt=resubmission(m["file"]))
+        return FileMatch(who=("lms_user_id", m["user"]), filename=m["file"], attempt=resubmission(m["file"]),
+                         late_mark=bool(m["late"]))
 
     def download_name(self, row: RosterRow, filename: str, submitted_at: datetime, attempt: int = 0) -> str:
         """Canvas's name for `filename`. Canvas names carry no time; attempt N > 0

@@ -46,6 +46,7 @@ from traitlets import Unicode
 from ..course import Course, load_course
 from ..gradebook import locks_folder, prepare
 from ..grading.intake import _stem_key
+from ..grading.late import describe, late_policy
 from ..nbtools import nbgrader_failure
 from . import get_format
 from .base import FileMatch, LmsError
@@ -145,6 +146,8 @@ class LmsCollector(FileNameCollectorPlugin):
             self._archives = getattr(app.extractor_plugin_inst, "student_archives", {})
             self.unmatched: list[tuple[str, str]] = []
             self.no_notebook: dict[str, list[str]] = {}  # student -> files that are not notebooks
+            self.late_marked: set[str] = set()   # students the LMS marked late (no time given)
+            self.timeless: set[str] = set()      # students whose files carry no time (Canvas)
             self.matched: dict[str, list[tuple[str, str, datetime]]] = {}
 
     def collect(self, submitted_file: str):
@@ -171,6 +174,10 @@ class LmsCollector(FileNameCollectorPlugin):
             self.unmatched.append((rel, "not a notebook (only .ipynb files are graded)"))
             self.no_notebook.setdefault(student, []).append(name)
             return None
+        if match.submitted_at is None:
+            self.timeless.add(student)  # zip_collect needs an order; collect_archive drops the fake time
+        if match.late_mark:
+            self.late_marked.add(student)
         when = match.submitted_at or (EPOCH + timedelta(seconds=match.attempt))
         if when.tzinfo is None:
             when = when.replace(tzinfo=timezone.utc)
@@ -251,6 +258,7 @@ class CollectReport:
     notes: list[tuple[str, str]] = field(default_factory=list)  # (file, what collect did: archives opened, renames)
     #: students who handed in files but no notebook (a text entry, an HTML page): export leaves them blank
     no_notebook: dict[str, list[str]] = field(default_factory=dict)
+    late: dict[str, str] = field(default_factory=dict)  # student -> how late (course.yml late:), or the LMS's mark
 
 
 def collect_archive(course: Course, assignment_id: str, archive: str | Path, lms: str) -> CollectReport:
@@ -300,27 +308,55 @@ def collect_archive(course: Course, assignment_id: str, archive: str | Path, lms
         _keep_latest(course.submitted(student, assignment_id), files, release, student, report)
         report.students[student] = sorted(p.name for p in course.submitted(student, assignment_id)
                                           .iterdir() if p.suffix == ".ipynb")
+    _settle_times(course, assignment_id, collector, report)
     write_collect_record(course, assignment_id, report)
     return report
+
+
+def _settle_times(course: Course, assignment_id: str, collector: LmsCollector, report: CollectReport) -> None:
+    """timestamp.txt as nbgrader's late penalty reads it: the LMS's time, none where the
+    LMS gives none (zip_collect wrote an ordering placeholder of 1970), or the due date
+    plus one day for a file the LMS marked late when course.yml says to charge that."""
+    policy = late_policy(course)
+    marked = getattr(collector, "late_marked", set())
+    for student in report.students:
+        stamp = course.submitted(student, assignment_id) / "timestamp.txt"
+        due = policy.due_of(assignment_id, student)
+        if student in getattr(collector, "timeless", set()):
+            stamp.unlink(missing_ok=True)
+            if student in marked:
+                if policy.canvas_mark_only == "one_day" and due is not None:
+                    stamp.write_text((due + timedelta(days=1)).astimezone(timezone.utc).isoformat(" "))
+                    report.late[student] = "marked LATE by the LMS, time unknown: charged one day"
+                else:
+                    report.late[student] = "marked LATE by the LMS, time unknown: no penalty (flagged)"
+            continue
+        if due is None or not stamp.is_file():
+            continue
+        try:
+            when = datetime.fromisoformat(stamp.read_text().strip())
+        except ValueError:
+            continue
+        when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        seconds = (when - due).total_seconds()
+        if seconds > 0:
+            report.late[student] = describe(seconds, policy.penalty_share(seconds))
 
 
 def write_collect_record(course: Course, assignment_id: str, report: CollectReport) -> None:
     """What the last collect of an assignment knew that the gradebook cannot: who handed in
     no notebook at all (export writes them blank, not 0, so a grade entered in the LMS stays)."""
     path = course.collect_record(assignment_id)
-    known = read_collect_record(course, assignment_id).get("no_notebook", {})  # earlier downloads count too
+    record = course.collected(assignment_id)
+    known = record.get("no_notebook", {})  # earlier downloads count too
+    known_marks = set(record.get("late_marks", []))
     merged = {s: sorted(set(known.get(s, [])) | set(report.no_notebook.get(s, [])))
               for s in sorted(set(known) | set(report.no_notebook)) if s not in report.students}
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"lms": report.lms, "no_notebook": merged}, indent=1, ensure_ascii=False),
-                    encoding="utf-8")
-
-
-def read_collect_record(course: Course, assignment_id: str) -> dict:
-    try:
-        return json.loads(course.collect_record(assignment_id).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+    marks = {s for s, why in report.late.items() if why.startswith("marked LATE")}
+    marks |= {s for s in known_marks if s not in report.students}  # earlier downloads' marks stay theirs
+    path.write_text(json.dumps({"lms": report.lms, "no_notebook": merged, "late_marks": sorted(marks)}, indent=1,
+                               ensure_ascii=False), encoding="utf-8")
 
 
 def _zip_collect_app(course: Course, assignment_id: str, lms: str) -> ZipCollectApp:

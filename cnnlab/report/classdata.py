@@ -25,6 +25,7 @@ from ..course import Course
 from ..items import item_of
 from ..items.hidden import hidden_items
 from ..items.status import failure_lines
+from ..sheets import final_score
 from ..workspace import course_api
 
 
@@ -97,6 +98,7 @@ class ClassReport:
     misconceptions: list[Misconception]
     flagged: list[Flagged]
     times: RunTimes
+    late: dict[str, str] = field(default_factory=dict)   # student -> how late, as autograde logged it
 
     @property
     def students(self) -> int:
@@ -107,7 +109,7 @@ class ClassReport:
         return {"assignment": self.assignment, "students": self.students, "max_score": self.max_score,
                 "mean": round(statistics.fmean(scores), 2) if scores else None,
                 "median": round(statistics.median(scores), 2) if scores else None,
-                "flagged": len(self.flagged)}
+                "flagged": len(self.flagged), "late": len(self.late)}
 
     def as_dict(self) -> dict:
         return {**self.summary(), "totals": self.totals,
@@ -116,7 +118,7 @@ class ClassReport:
                 "mastery": [asdict(m) for m in self.mastery],
                 "misconceptions": [asdict(m) for m in self.misconceptions],
                 "flagged": [{**asdict(f), "notebooks": [str(p) for p in f.notebooks]} for f in self.flagged],
-                "times": asdict(self.times)}
+                "times": asdict(self.times), "late_work": self.late}
 
 
 def _hints(course: Course, assignment_id: str, notebook: str) -> dict[str, dict[str, str]]:
@@ -207,7 +209,7 @@ def gather(course: Course, assignment_id: str) -> ClassReport:
         except MissingEntry:
             submissions = []
         for sub in submissions:
-            totals[sub.student.id] = round(float(sub.score), 2)
+            totals[sub.student.id] = round(final_score(sub), 2)
             for nb in sub.notebooks:
                 for g in nb.grades:
                     if g.name in items:
@@ -259,5 +261,6 @@ def gather(course: Course, assignment_id: str) -> ClassReport:
              for k, nb in enumerate(assignment.notebooks)
              for i, c in enumerate(course.read_source(assignment_id, nb).cells)}
     ordered = sorted(items.values(), key=lambda it: order.get(it.grade_id, (len(order), 0)))
+    late = {s: r["late"] for s, r in sorted(last.items()) if r.get("late")}
     return ClassReport(assignment_id, assignment.title, max_score, totals, ordered, mastery, misconceptions,
-                       flagged, times)
+                       flagged, times, late)

@@ -36,6 +36,7 @@ img { max-width: 100%; height: auto; display: block; margin: .5rem 0 1.5rem; }
 <div class="card"><b>{{ fmt(s.mean) }} / {{ fmt(r.max_score) }}</b>mean score</div>
 <div class="card"><b>{{ fmt(s.median) }}</b>median</div>
 <div class="card"><b>{{ r.flagged|length }}</b>flagged submission(s)</div>
+<div class="card"><b>{{ r.late|length }}</b>late</div>
 <div class="card"><b>{{ fmt(r.times.median_seconds) }} s</b>median grading time</div>
 </div>
 
@@ -72,6 +73,11 @@ of them was given (answers left as the release's stub count as not attempted, ab
 <td>{% for why in f.reasons %}{{ why }}<br>{% endfor %}</td>
 <td>{% for nb in f.notebooks %}<a href="{{ link(nb) }}">{{ nb.name }}</a><br>{% endfor %}</td></tr>
 {% endfor %}</table>{% else %}<p>None: every submission ran cleanly and nothing was flagged.</p>{% endif %}
+
+<h2>Late work</h2>
+{% if r.late %}<table><tr><th>Student</th><th>How late (course.yml <code>late:</code>)</th></tr>
+{% for student, how in r.late.items() %}<tr><td>{{ student }}</td><td>{{ how }}</td></tr>
+{% endfor %}</table>{% else %}<p>None: every graded submission was on time (or the course sets no due date).</p>{% endif %}
 
 <h2>Run time</h2>
 <table>
