@@ -111,6 +111,10 @@ def test_feedback_teaches_and_leaks_nothing(demo_class):
             assert not leaked, f"{student}/{a.id}: {leaked[:3]}"
             text = page.read_text(encoding="utf-8")
             assert "Your results:" in text and "What the hidden checks found" in text
+            assert "Fontconfig" not in text and "[output truncated" not in text  # no sandbox noise
+            if student == "ada":  # the instructor's answers: every lesson figure, as JupyterLab draws it
+                drawn = sum(c.source.count("plt.show()") for c in demo.read_source(a.id, nb).cells)
+                assert text.count("<img") >= drawn > 0, (a.id, text.count("<img"), drawn)
             files += 1
     assert files == 6 * 4
     # a student who made a mistake reads its case and its hint, and where to review it

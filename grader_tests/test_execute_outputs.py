@@ -89,3 +89,24 @@ def test_widget_messages_cannot_fill_the_graders_memory():
         executor.handle_comm_msg([], msg, 0)
     kept = len(json.dumps(executor.widget_state))
     assert 0 < kept <= 4 * 1024**2, kept
+
+
+FIGURES = """
+from IPython.display import display
+for _ in range(5):  # five 600 KB figures: a lesson figure is 40-400 KB
+    display({"image/png": "iVBORw0KGgo" + "A" * 600_000, "text/plain": "<Figure size 640x480 with 1 Axes>"}, raw=True)
+display({"image/png": "iVBORw0KGgo", "text/plain": "x" * 70_000}, raw=True)  # text riding on an image counts as text
+"""
+
+
+def test_figures_have_a_cap_of_their_own_and_text_cannot_ride_on_it():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(FIGURES)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    steps = [{"kind": "cell", "cell": 0, "source": FIGURES, "grade_id": None}]
+    result = execute_notebook(nbformat.writes(nb), {}, {"timeout": 30, "max_cell_output": CAP, "sandbox": False},
+                              steps)
+    (cell,) = nbformat.reads(result["notebook"], as_version=4).cells
+    figures = [o for o in cell.outputs if o.get("output_type") == "display_data"]
+    assert len(figures) == 3, len(figures)  # 2 MiB of figures per cell (CappedExecute.max_cell_figures)
+    assert all(len(o["data"]["image/png"]) > 600_000 for o in figures)  # beyond the 64 KiB text cap each
+    assert TRUNCATED in _texts(cell)  # said once, for the figures; the 70 KB "text" was not kept either

@@ -88,6 +88,18 @@ def _size(msg: dict) -> int:
     return len(json.dumps(msg.get("content", {}), default=str)) + OUTPUT_KEYS
 
 
+FIGURE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
+
+
+def _is_figure(msg: dict) -> bool:
+    """A display of a figure, counted against the figure caps: only its image and the
+    short text/plain nbformat requires beside it ("<Figure size ...>")."""
+    data = (msg.get("content") or {}).get("data")
+    if not isinstance(data, dict) or not any(k in data for k in FIGURE_TYPES):
+        return False
+    return all(k in FIGURE_TYPES or (k == "text/plain" and len(str(v)) < 200) for k, v in data.items())
+
+
 class CappedExecute(Execute):
     """nbgrader's Execute, keeping at most `max_cell_output` bytes of output per
     cell, and a copy of each cell's outputs as they were when it finished.
@@ -101,14 +113,22 @@ class CappedExecute(Execute):
 
     max_cell_output = Integer(256 * 1024, help="Bytes of output kept per cell.").tag(config=True)
     max_probe_output = Integer(16 * 1024**2, help="Bytes kept of a probe cell (plain data of every case).").tag(config=True)
+    max_cell_figures = Integer(2 * 1024**2, help="Bytes of figures (image outputs) kept per cell: a lesson's "
+                                                 "four-panel figure is about 300 KB.").tag(config=True)
+    max_notebook_figures = Integer(16 * 1024**2, help="Bytes of figures kept in the whole notebook.").tag(config=True)
     wide_cells: set = set()  # indices of probe cells
 
-    def _keep(self, outs, cell_index: int, size: int) -> bool:
-        """Count `size` bytes written to a cell; past its cap nothing more is kept (and the cell says so once)."""
-        used = self.__dict__.setdefault("_output_used", {})
+    def _keep(self, outs, cell_index: int, size: int, figure: bool = False) -> bool:
+        """Count `size` bytes written to a cell (a figure against the figure caps); past a
+        cap nothing more of that kind is kept (and the cell says so once)."""
+        used = self.__dict__.setdefault("_figures_used" if figure else "_output_used", {})
         used[cell_index] = used.get(cell_index, 0) + size
-        cap = self.max_probe_output if cell_index in self.wide_cells else self.max_cell_output
-        if used[cell_index] <= cap:
+        if figure:
+            within = used[cell_index] <= self.max_cell_figures and sum(used.values()) <= self.max_notebook_figures
+        else:
+            within = used[cell_index] <= (self.max_probe_output if cell_index in self.wide_cells
+                                          else self.max_cell_output)
+        if within:
             return True
         noted = self.__dict__.setdefault("_truncated", set())
         if cell_index not in noted:
@@ -117,7 +137,7 @@ class CappedExecute(Execute):
         return False
 
     def output(self, outs, msg, display_id, cell_index):
-        if not self._keep(outs, cell_index, _size(msg)):
+        if not self._keep(outs, cell_index, _size(msg), _is_figure(msg)):
             return None
         return super().output(outs, msg, display_id, cell_index)
 
@@ -141,7 +161,7 @@ class CappedExecute(Execute):
         data, so its bytes count once per output it rewrites."""
         cell_index, cell = self.__dict__["running"]
         targets = self._display_id_map.get(display_id, {}).get(cell_index)
-        if not targets or not self._keep(cell.outputs, cell_index, _size(msg) * len(targets)):
+        if not targets or not self._keep(cell.outputs, cell_index, _size(msg) * len(targets), _is_figure(msg)):
             return
         try:
             out = output_from_msg({**msg, "header": {**msg["header"], "msg_type": "display_data"}})

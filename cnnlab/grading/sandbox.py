@@ -538,6 +538,9 @@ def bwrap_argv(job_dir: Path, command: list[str], limits: Limits = Limits(),
                 made.add(str(parent))
     for path in dict.fromkeys(ro):  # the Python may live inside the venv folder's parent, keep order
         argv += ["--ro-bind", str(path), str(path)]
+    if os.path.isdir("/etc/fonts"):  # fontconfig's configuration: without it matplotlib's font search
+        # prints "Fontconfig error" into a student's cell; /etc itself stays empty but traversable
+        argv += ["--perms", "0755", "--dir", "/etc", "--ro-bind", "/etc/fonts", "/etc/fonts"]
     argv += _hiding_argv()
     for inside, outside in (ro_files or {}).items():
         for parent in _pyenv_dirs(Path(inside)):  # readable parents (bwrap makes them 0700)
@@ -547,7 +550,9 @@ def bwrap_argv(job_dir: Path, command: list[str], limits: Limits = Limits(),
         argv += ["--ro-bind", str(outside), inside]
     argv += ["--bind", str(job_dir), str(job_dir), "--chdir", str(job_dir)]
     base_env = {"HOME": "/tmp", "PATH": f"{venv_home() / 'bin'}:/usr/bin:/bin", "LANG": "C.UTF-8",
-                "MPLCONFIGDIR": "/tmp/matplotlib", "MPLBACKEND": "Agg",
+                # the kernel's own inline backend, as in the student's JupyterLab: lesson figures
+                # (many drawn with the student's functions) reach feedback as images
+                "MPLCONFIGDIR": "/tmp/matplotlib", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
                 "JUPYTER_RUNTIME_DIR": str(job_dir / "runtime"), "PYTHONDONTWRITEBYTECODE": "1",
                 "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # machine quirks, see field notes
