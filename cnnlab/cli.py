@@ -267,7 +267,8 @@ def autograde(ctx, assignment, students, workers, force, scheduler, as_json, uns
             if r.status == "skipped":
                 continue
             status = f"{r.score:6.2f} / {r.max_score:<5g}" if r.ok else "not graded"
-            notes = [*r.problems, *([r.late] if r.late else []), *(["a cell timed out"] if r.timeouts else []),
+            notes = [*(["not attempted (the release notebook, unchanged)"] if r.not_attempted else []),
+                     *r.problems, *([r.late] if r.late else []), *(["a cell timed out"] if r.timeouts else []),
                      *(["the kernel died"] if r.kernel_died else []), *([r.reason] if r.reason else [])]
             if r.repairs or r.dropped_files:
                 notes.append(f"{len(r.repairs)} repair(s), {len(r.dropped_files)} extra file(s) ignored")
@@ -286,26 +287,59 @@ def autograde(ctx, assignment, students, workers, force, scheduler, as_json, uns
 @cli.command()
 @click.argument("assignment")
 @click.option("--student", "students", multiple=True, help="Only this student (repeatable).")
+@click.option("--force", is_flag=True, help="Write every student's feedback, also what is up to date.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @gradebook_option
 @click.pass_context
-def feedback(ctx, assignment, students, as_json):
+def feedback(ctx, assignment, students, force, as_json):
     """Write feedback/<student>/ASSIGNMENT/*.html: each exercise's score and the hint of every
-    failed hidden check at the top, then the graded notebook (hidden tests never shown)."""
+    failed hidden check at the top, then the graded notebook (hidden tests never shown). A
+    submission that could not be graded gets a page saying why. Only feedback older than its
+    grading (or missing) is written again, students in parallel."""
     from .report.feedback import write_feedback
 
     course = _course(ctx)
-    summary = write_feedback(course, assignment, list(students) or None, progress=not as_json)
+    summary = write_feedback(course, assignment, list(students) or None, progress=not as_json, force=force)
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False))
     else:
         for s in summary["students"]:
             if not s["ok"]:
                 click.echo(f"  NO FEEDBACK {s['student']}: {s['error']}")
-        click.echo(f"feedback {assignment}: {summary['written']} student(s) written under "
-                   f"{summary['folder']}, {summary['failed']} failed")
+        click.echo(f"feedback {assignment}: {summary['written']} student(s) written under {summary['folder']} "
+                   f"({summary['not_graded_pages']} of them: why the submission could not be graded), "
+                   f"{summary['up_to_date']} up to date (--force rewrites), {summary['failed']} failed")
     if summary["failed"]:
         sys.exit(1)
+
+
+@cli.command()
+@click.argument("assignment")
+@click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
+@gradebook_option
+@click.pass_context
+def status(ctx, assignment, as_json):
+    """Where every student of ASSIGNMENT stands: submitted, late, graded or broken, flagged,
+    overridden by hand, feedback (written, stale, missing), exported (and changed since)."""
+    from .report.status import as_dicts, class_status
+
+    rows = class_status(_course(ctx), assignment)
+    if as_json:
+        click.echo(json.dumps({"assignment": assignment, "students": as_dicts(rows)}, ensure_ascii=False))
+        return
+    click.echo(f"{'student':<20} {'submitted':<9} {'graded':<8} {'score':>6}  {'late':<5} {'flagged':<7} "
+               f"{'override':<8} {'feedback':<8} exported")
+    for r in rows:
+        score = "" if r.score is None else f"{r.score:g}"
+        click.echo(f"{r.student:<20} {'yes' if r.submitted else 'no':<9} {r.graded or '-':<8} {score:>6}  "
+                   f"{'yes' if r.late else '-':<5} {'yes' if r.flagged else '-':<7} {'yes' if r.overridden else '-':<8} "
+                   f"{r.feedback:<8} {r.exported}")
+    c = lambda pred: sum(1 for r in rows if pred(r))  # noqa: E731
+    click.echo(f"status {assignment}: {len(rows)} student(s), {c(lambda r: r.submitted)} submitted, "
+               f"{c(lambda r: r.graded == 'graded')} graded, {c(lambda r: r.graded == 'broken')} broken, "
+               f"{c(lambda r: r.late)} late, {c(lambda r: r.flagged)} flagged, {c(lambda r: r.overridden)} overridden, "
+               f"{c(lambda r: r.feedback == 'stale')} with stale feedback, "
+               f"{c(lambda r: r.exported == 'changed since')} changed since the last export")
 
 
 @cli.command()
@@ -444,6 +478,9 @@ def collect(ctx, assignment, archive, lms, as_json):
         click.echo(f"  {student:<24} {', '.join(files)}")
     for student, how in report.late.items():
         click.echo(f"  late: {student}: {how}")
+    for student, other in report.wrong_notebook.items():
+        click.echo(f"  WRONG NOTEBOOK: {student} handed in the notebook of {other}: it will score 0 (ask for "
+                   f"the {assignment} notebook)")
     for student, name in report.superseded:
         click.echo(f"  superseded: {student}: {name} (a later submission wins)")
     for name, what in report.notes:

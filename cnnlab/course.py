@@ -96,10 +96,15 @@ class Course:
 
     def collected(self, assignment_id: str) -> dict:
         """The collect record of an assignment ({} before any collect)."""
-        try:
-            return json.loads(self.collect_record(assignment_id).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
+        return _read_record(self.collect_record(assignment_id))
+
+    def export_record(self, assignment_id: str) -> Path:
+        """The scores the last export wrote for an assignment (`cnnlab status` compares them)."""
+        return self.work("exports", f"{assignment_id}.json")
+
+    def exported(self, assignment_id: str) -> dict:
+        """The export record of an assignment ({} before any export)."""
+        return _read_record(self.export_record(assignment_id))
 
     def evidence(self, assignment_id: str, student: str) -> Path:
         """What a notebook's own checks printed where the verifier disagreed: for TAs only."""
@@ -115,6 +120,14 @@ class Course:
         if self.db_url and "db_url" not in overrides:
             overrides["db_url"] = self.db_url
         return load_nbgrader_config(self.root, **overrides)
+
+
+def _read_record(path: Path) -> dict:
+    """A JSON record one command leaves for another; {} when there is none (or it is cut short)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 def _below(folder: Path, student: str | None, assignment_id: str | None) -> Path:

@@ -4,6 +4,7 @@ feedback shows no hidden test; the CSV export survives awkward names."""
 from __future__ import annotations
 
 import csv
+import json
 import subprocess
 
 import nbformat
@@ -61,12 +62,24 @@ def test_a_class_round_in_a_fresh_clone(course, course_copy, tmp_path):
     assert grades["bo"] == 0
     assert 0 < grades["cy"] < max_score
     assert grades["dee"] == 0
+    assert "bo " in proc.stdout and "not attempted (the release notebook, unchanged)" in proc.stdout
+
+    # feedback for everyone: dee, whose file is no notebook, gets a page saying so
+    fb = run("feedback", ASSIGNMENT, "--json")
+    assert fb.returncode == 0, fb.stderr
+    written = json.loads(fb.stdout)
+    assert (written["written"], written["not_graded_pages"], written["failed"]) == (4, 1, 0), written
+    page = (course_copy.root / "feedback" / "dee" / ASSIGNMENT / "NOT_GRADED.html").read_text(encoding="utf-8")
+    assert "could not be graded" in page and "is not a readable notebook" in page
 
     # a rerun skips what is graded; --force regrades with identical grades
     rerun = run("autograde", ASSIGNMENT, "--student", "ada", "--student", "bo", "--student", "cy")
     assert rerun.returncode == 0 and "0 graded (" in rerun.stdout and "3 unchanged (skipped" in rerun.stdout
     assert run("autograde", ASSIGNMENT, "--student", "cy", "--force").returncode == 0
     assert _grades(course_copy) == grades
+    # feedback knows cy's is older than the regrade: only it is written again
+    again = json.loads(run("feedback", ASSIGNMENT, "--json").stdout)
+    assert (again["written"], again["up_to_date"]) == (1, 3) and again["students"][0]["student"] == "cy", again
 
     # plain nbgrader keeps working in the course folder, with the same grades
     nbg = lambda *a: subprocess.run([str(BIN / "nbgrader"), *a], cwd=course_copy.root,  # noqa: E731
@@ -109,3 +122,19 @@ def test_a_class_round_in_a_fresh_clone(course, course_copy, tmp_path):
     assert item_columns
     for row in rows:
         assert sum(float(row[c] or 0) for c in item_columns) == pytest.approx(float(row["score"]))
+
+    # where everyone stands, in one table: a TA's hand score shows, and an export that is now out of date
+    with Gradebook("sqlite:///" + str(course_copy.root / "gradebook.db"), "learn-cnns") as gb:
+        next(g for nb in gb.find_submission(ASSIGNMENT, "cy").notebooks for g in nb.grades
+             if g.max_score and g.auto_score).manual_score = 0
+        gb.db.commit()
+    status = run("status", ASSIGNMENT, "--json")
+    assert status.returncode == 0, status.stderr
+    rows = {r["student"]: r for r in json.loads(status.stdout)["students"]}
+    assert set(rows) == {"ada", "bo", "cy", "dee"} and all(r["submitted"] for r in rows.values())
+    assert rows["ada"]["graded"] == "graded" and rows["ada"]["score"] == max_score and rows["ada"]["exported"] == "yes"
+    assert rows["dee"]["graded"] == "broken" and rows["dee"]["score"] == 0
+    assert rows["cy"]["overridden"] and rows["cy"]["exported"] == "changed since"
+    assert not rows["ada"]["overridden"] and rows["ada"]["feedback"] in ("written", "stale")
+    table = run("status", ASSIGNMENT)
+    assert "1 overridden" in table.stdout and "1 changed since the last export" in table.stdout, table.stdout

@@ -106,6 +106,9 @@ def graded(tmp_path_factory, course):
         "too_many_cells": with_cells(right, lambda nb: nb.cells.extend(
             nbformat.v4.new_code_cell("pass") for _ in range(1500))),
         "source_copy": copy.read_source(A, NB),
+        # issue 17: 03's notebook uploaded for this assignment (collected, then "repaired" into a 0)
+        "wrong_assignment": ("padding_pooling", nbformat.read(root / "release" / "03_padding_pooling" /
+                                                             "padding_pooling.ipynb", as_version=4)),
     }
     for student, nb in class_.items():
         folder = root / "submitted" / student / A
@@ -137,9 +140,12 @@ def graded(tmp_path_factory, course):
     with Gradebook("sqlite:///" + str(root / "gradebook.db"), "learn-cnns") as gb:
         assignment = gb.find_assignment(A)
         scores = {s.student.id: (float(s.score), float(s.max_score)) for s in assignment.submissions}
+        flagged = {s.student.id: all(nb.flagged for nb in s.notebooks) for s in assignment.submissions}
+        failed_tests = {s.student.id: any(nb.failed_tests for nb in s.notebooks) for s in assignment.submissions}
         items = {s: {g.name: float(g.score) for g in gb.find_submission_notebook(NB, A, s).grades}
                  for s in scores if s != "missing"}
-    return {"root": root, "summary": summary, "scores": scores, "items": items,
+    return {"root": root, "summary": summary, "scores": scores, "items": items, "flagged": flagged,
+            "failed_tests": failed_tests,
             "results": {r["student"]: r for r in summary["results"]},
             "submitted_unchanged": before == _tree_hash(root / "submitted"),
             "max": float(sum(nbgrader_meta(c).get("points", 0) for c in release.cells if nbgrader_meta(c).get("grade"))),
@@ -152,7 +158,7 @@ def _full(graded, student):
 
 
 def test_every_student_is_recorded_and_nothing_stops_the_class(graded):
-    assert set(graded["scores"]) == set(graded["results"]) and len(graded["scores"]) == 24
+    assert set(graded["scores"]) == set(graded["results"]) and len(graded["scores"]) == 25
     assert all(r["status"] in ("graded", "broken") for r in graded["results"].values())
     assert _full(graded, "right")
 
@@ -260,3 +266,18 @@ def test_a_notebook_past_the_size_caps_is_refused_quickly(graded):
     result = graded["results"]["too_many_cells"]
     assert graded["scores"]["too_many_cells"][0] == 0 and any("cells; at most" in p for p in result["problems"])
     assert result["seconds"] < 30, result
+
+
+def test_the_notebook_of_another_assignment_is_named_not_repaired(graded):
+    result = graded["results"]["wrong_assignment"]
+    assert result["status"] == "broken" and graded["scores"]["wrong_assignment"][0] == 0
+    assert result["problems"] == ["handed in the notebook of 03_padding_pooling (padding_pooling.ipynb), "
+                                  f"not {NB}.ipynb of {A}"], result
+    assert result["repairs"] == [] and result["flags"] == result["problems"]
+
+
+def test_formgrader_s_triage_columns_show_our_findings(graded):
+    """'Flagged?' and 'Tests Failed?' in formgrader come from nbgrader's own fields."""
+    assert graded["flagged"]["wrong_assignment"] and graded["flagged"]["source_copy"]
+    assert not graded["flagged"]["right"]
+    assert graded["failed_tests"]["wrong_assignment"] and not graded["failed_tests"]["right"]

@@ -81,7 +81,8 @@ def test_report_numbers_match_the_gradebook(demo_class):
         subs = list(gb.find_assignment("02_kernels").submissions)
         grades = {(s.student.id, g.name): (g.score, g.max_score) for s in subs for nb in s.notebooks
                   for g in nb.grades}
-        assert data["totals"] == {s.student.id: round(float(s.score), 2) for s in subs}
+        assert data["totals"] == {s.student.id: round(float(s.score) - float(s.late_submission_penalty or 0), 2)
+                                  for s in subs}
     for m in data["mastery"]:
         earned = sum(sc for (_, gid), (sc, _) in grades.items() if gid in m["grade_ids"])
         possible = sum(mx for (_, gid), (_, mx) in grades.items() if gid in m["grade_ids"])
@@ -89,6 +90,11 @@ def test_report_numbers_match_the_gradebook(demo_class):
     for item in data["items"]:
         full = [sc >= mx for (_, gid), (sc, mx) in grades.items() if gid == item["grade_id"]]
         assert item["pass_rate"] == pytest.approx(sum(full) / len(full), abs=1e-4)
+    # the untouched notebook (fay) attempted nothing: mastery over attempted submissions is higher
+    assert all(m["attempted_share"] >= m["share"] for m in data["mastery"]), data["mastery"]
+    assert any(m["attempted_share"] > m["share"] for m in data["mastery"]), data["mastery"]
+    table = {r["student"]: r["score"] for r in data["students_table"]}
+    assert table == data["totals"] and len(table) == 6 and data["no_submission"] == []
     # the class's most frequent failure is a case the students really failed, with its hint
     top = data["misconceptions"][0]
     assert top["students"] >= 1 and top["case"] and top["hint"]

@@ -70,12 +70,12 @@ def _collect(copy, lms, handed_in):
     nb = nbformat.writes(instructor_submission(copy, A)[NB])
     archive = copy.root / f"{lms}.zip"
     with zipfile.ZipFile(archive, "w") as z:
-        for i, (when, marked) in handed_in.items():
+        for i, (when, marked, *other) in handed_in.items():
             name = fmt.download_name(rows[i], f"{NB}.ipynb", when.astimezone(timezone.utc).replace(tzinfo=None))
             if marked:  # Canvas's own mark: {name}_LATE_{user id}_...
                 prefix, rest = name.split("_", 1)
                 name = f"{prefix}_LATE_{rest}"
-            z.writestr(name, nb)
+            z.writestr(name, other[0] if other else nb)
     return collect_archive(copy, A, archive, lms), rows
 
 
@@ -126,9 +126,12 @@ def _collect_with_extension(copy, handed_in, extended_row):
 def test_canvas_s_late_mark_is_kept_and_never_a_1970_time(course, tmp_path):
     root = tmp_path / "course"
     copy = _course(course, root, {"timezone": "Europe/Berlin", "penalty": {"per_day": 0.25, "cap": 0.5}})
-    report, _ = _collect(copy, "canvas", {0: (DUE, False), 1: (DUE, True)})
+    wrong = (root / "release" / "03_padding_pooling" / "padding_pooling.ipynb").read_text(encoding="utf-8")
+    report, rows = _collect(copy, "canvas", {0: (DUE, False), 1: (DUE, True), 2: (DUE, False, wrong)})
     students = sorted(report.students)
-    assert len(students) == 2
+    assert len(students) == 3
+    (wrong_one,) = report.wrong_notebook  # collect warns while the TA can still ask for the right one
+    assert report.wrong_notebook[wrong_one] == "03_padding_pooling"
     for student in students:  # Canvas names carry no time: no made-up one
         assert not (copy.submitted(student, A) / "timestamp.txt").exists()
     (marked,) = report.late
@@ -139,7 +142,8 @@ def test_canvas_s_late_mark_is_kept_and_never_a_1970_time(course, tmp_path):
     results = {r.student: r for r in summary.results}
     assert results[marked].late == "marked LATE by the LMS, time unknown"
     assert any(f.startswith("late: the LMS marked this submission late") for f in results[marked].flags)
-    assert all(s == m for s, m, _ in _grades(copy).values())  # nothing charged without a time
+    assert all(s == m for st, (s, m, _) in _grades(copy).items() if st != wrong_one)  # no charge without a time
+    assert results[wrong_one].problems[0].startswith("handed in the notebook of 03_padding_pooling")
 
     # the course that charges one day for the mark: collect again, the file gets due + 1 day
     data = yaml.safe_load((root / "course.yml").read_text(encoding="utf-8"))

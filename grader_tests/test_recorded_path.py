@@ -3,9 +3,11 @@ is what the catalogue's judgement (judgement.py) says, item by item.
 
 Per assignment, one class through the real command (sandboxed, verifier on,
 two workers): the instructor's answers, an untouched notebook, and for every
-graded item its first catalogued mistake and its first correct alternative.
-test_catalogue.py holds every variant to its judgement without a kernel; this
-shows that judgement is the one the gradebook records.
+graded item its first catalogued mistake and its first correct alternative,
+several items' variants to a student (cells of their own, so each student's
+judgement is that of one notebook; that each mistake costs its own item only is
+test_catalogue.py's, which holds every variant to its judgement without a
+kernel). This shows that judgement is the one the gradebook records.
 """
 from __future__ import annotations
 
@@ -22,17 +24,24 @@ from cnnlab.simulate import load_catalogue
 from conftest import assignment_ids, cnnlab_cmd, copy_course, run_env
 
 
+#: graded items' variants handed in by one simulated student
+PER_STUDENT = 3
+
+
 def _class(course, assignment_id):
     """{student: answers (None: the untouched notebook)}: instructor, blank, and one mistake and
-    one alternative per graded item."""
+    one alternative per graded item, PER_STUDENT items' variants to a student."""
     mistakes, alternatives = load_catalogue(assignment_id)
     students: dict[str, dict | None] = {"instructor": {}, "blank": None}
     for kind, variants in (("mistake", mistakes), ("alternative", alternatives)):
         firsts = {}
         for v in variants:
-            firsts.setdefault(v.item, v)
-        for item, v in firsts.items():
-            students[f"{kind}-{item}"] = {v.cell_id: v.code}
+            if all(v.cell_id != w.cell_id for w in firsts.values()):
+                firsts.setdefault(v.item, v)
+        items = sorted(firsts)
+        for k in range(0, len(items), PER_STUDENT):
+            group = items[k:k + PER_STUDENT]
+            students[f"{kind}-{'-'.join(group)}"] = {firsts[i].cell_id: firsts[i].code for i in group}
     return students
 
 
@@ -56,6 +65,8 @@ def test_autograde_records_the_judged_scores_item_by_item(course, judge, tmp_pat
     summary = json.loads(proc.stdout)
     assert summary["sandboxed"] and summary["counts"]["graded"] == len(students), summary["counts"]
     assert summary["counts"]["verifier_disagreed"] == 0, [r["flags"] for r in summary["results"] if r["flags"]]
+    untouched = {r["student"] for r in summary["results"] if r["not_attempted"]}
+    assert untouched == {"blank"}, untouched  # its line says "not attempted", nobody else's
     differ = {}
     with Gradebook("sqlite:///" + str(root / "gradebook.db"), "learn-cnns") as gb:
         for student, answers in students.items():
@@ -66,3 +77,5 @@ def test_autograde_records_the_judged_scores_item_by_item(course, judge, tmp_pat
                     differ[(student, gid)] = (recorded[gid], score)
     assert not differ, f"recorded vs judged: {differ}"
     assert len(students) >= 4
+    covered = {item for s in students if s.startswith("mistake-") for item in s.split("-")[1:]}
+    assert covered == {v.item for v in load_catalogue(assignment_id)[0]}  # every graded item's mistake

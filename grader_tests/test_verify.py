@@ -92,6 +92,7 @@ def test_forbidden_libraries_found_in_the_source_zero_the_item(course):
     honest = _probe_report(item, _function(answers["cross_correlate2d_answer"], "cross_correlate2d"))
     verdict = judge(item, honest, forbidden=["scipy.signal.correlate2d"])
     assert verdict.score == 0 and "scipy.signal.correlate2d" in verdict.report
+    assert verdict.forbidden == ("scipy.signal.correlate2d",)  # VerifyScores flags it to the TA too
 
 
 @pytest.mark.parametrize("value,full", [({"A", "B", "C", "D", "E"}, True), ({"A", "B", "C", "D", "E", "F"}, False),

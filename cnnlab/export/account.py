@@ -10,11 +10,14 @@ the third blank (sheets.gradebook_grades). `account` says what the file holds.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from nbgrader.api import Gradebook, MissingEntry
 
 from ..course import Course, CourseError, load_course
+from ..sheets import final_score
 
 
 class ExportRefused(Exception):
@@ -98,3 +101,18 @@ def account(course: Course, gb: Gradebook, assignments: list[str], students: lis
             out.late += bool(sub.total_seconds_late and sub.total_seconds_late > 0)
             out.overridden += any(g.manual_score is not None for nb in sub.notebooks for g in nb.grades)
     return out
+
+
+def record_export(course: Course, gb: Gradebook, assignments: list[str], students: list[str], dest: str) -> None:
+    """What this export wrote, per assignment, for `cnnlab status` to compare with the gradebook later."""
+    for a in assignments:
+        scores = {}
+        for student in students:
+            try:
+                scores[student] = round(final_score(gb.find_submission(a, student)), 2)
+            except MissingEntry:
+                scores[student] = None
+        path = course.export_record(a)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"to": str(dest), "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                                    "scores": scores}, indent=1), encoding="utf-8")

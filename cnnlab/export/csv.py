@@ -16,7 +16,7 @@ from nbgrader.plugins import ExportPlugin
 from traitlets import Bool, Enum, Unicode
 
 from ..sheets import gradebook_grades, write_csv
-from .account import account, course_of, no_notebook
+from .account import account, course_of, no_notebook, record_export
 
 
 def grade_rows(gb: Gradebook, assignments: list[str], students: list[str] | None = None,
@@ -73,4 +73,5 @@ class CsvExportPlugin(ExportPlugin):
         if course:
             students = list(dict.fromkeys(row["student_id"] for row in rows))
             self.account = account(course, gradebook, names, students, self.missing)
+            record_export(course, gradebook, names, students, dest)
             self.log.info("%s", self.account.line(dest))

@@ -66,6 +66,14 @@ class Intake:
     flags: list[str] = field(default_factory=list)      # what a TA should look at (links, the source notebook)
 
 
+def untouched(nb, release_nb) -> bool:
+    """Whether every answer cell is as the release has it: a notebook handed in without an attempt."""
+    def answers(notebook):
+        return {grade_id(c): c.source.strip() for c in notebook.cells if nbgrader_meta(c).get("solution")}
+    mine, release = answers(nb), answers(release_nb)
+    return bool(release) and all(mine.get(gid, text) == text for gid, text in release.items())
+
+
 def shown(name: str) -> str:
     """A file name as it can be printed and logged: bytes that are not UTF-8
     (a name from a student's archive) become U+FFFD instead of failing the class."""
@@ -292,9 +300,20 @@ def _linked_folder(src: Path) -> Path | None:
     return None
 
 
+def assignment_of(nb, release_nb, elsewhere: dict[str, set[str]]) -> str | None:
+    """The other assignment whose notebook this is, when it shares no graded cell with the release
+    notebook it was handed in for and some with another assignment's (None: it is this one's)."""
+    ids = {grade_id(c) for c in nb.cells if grade_id(c)}
+    if not ids or ids & {grade_id(c) for c in release_nb.cells if grade_id(c)}:
+        return None
+    best = max(elsewhere.items(), key=lambda kv: len(ids & kv[1]), default=(None, set()))
+    return best[0] if ids & best[1] else None
+
+
 def take_in(src: Path, dest: Path, student: str, assignment: str, notebooks: list[str],
-            release: dict[str, object]) -> Intake:
-    """Copy the submission in `src` to `dest` (replaced), repaired for grading."""
+            release: dict[str, object], elsewhere: dict[str, set[str]] | None = None) -> Intake:
+    """Copy the submission in `src` to `dest` (replaced), repaired for grading.
+    elsewhere: {other assignment: its graded cell ids}, to name a notebook handed in for the wrong one."""
     intake = Intake(student, assignment, fingerprint(src))
     if dest.exists():
         shutil.rmtree(dest)
@@ -322,6 +341,12 @@ def take_in(src: Path, dest: Path, student: str, assignment: str, notebooks: lis
             continue
         if any(HIDDEN_MARK.search(c.source) for c in nb.cells):
             why = f"{shown(path.name)} holds the instructor's hidden tests: it is not the student's own work"
+            intake.problems.append(why)
+            intake.flags.append(why)
+            continue
+        other = assignment_of(nb, release[name], elsewhere or {})
+        if other is not None:  # repairing it against this release would invent a submission
+            why = f"handed in the notebook of {other} ({shown(path.name)}), not {name}.ipynb of {assignment}"
             intake.problems.append(why)
             intake.flags.append(why)
             continue

@@ -55,7 +55,7 @@ from ..course import Course, CourseError, select_students
 from ..nbtools import grade_id, nbgrader_failure
 from ..sheets import final_score
 from .execute import RecordOutcome, SandboxedExecute
-from .intake import Intake, fingerprint, take_in
+from .intake import Intake, fingerprint, take_in, untouched
 from .late import apply_due_date, describe, extension_of, late_policy
 from .overrides import override_policy, settle_overrides
 from .run import GradingRun
@@ -83,6 +83,7 @@ class SubmissionResult:
     seconds: float = 0.0
     #: a TA's manual scores met by a changed submission: "kept" or "cleared", per item (overrides.py)
     overrides: list[str] = field(default_factory=list)
+    not_attempted: bool = False  # every answer cell as the release has it
     late: str = ""              # e.g. "late by 1 d 2 h (-20% of the score)" (late.py; '' when on time)
     late_seconds: float = 0.0
 
@@ -144,6 +145,11 @@ def _read_marker(folder: Path) -> dict:
         return json.loads((folder / MARKER).read_text())
     except (OSError, ValueError):
         return {}
+
+
+def _read_release(root: Path, assignment_id: str, notebook: str):
+    path = root / "release" / assignment_id / f"{notebook}.ipynb"
+    return nbformat.read(path, as_version=4) if path.is_file() else nbformat.v4.new_notebook()
 
 
 def _replace_dir(staged: Path, final: Path) -> None:
@@ -230,6 +236,10 @@ class ClassGrader:
             if not path.is_file():
                 raise CourseError(f"release/{assignment_id}/{nb}.ipynb is missing: run `cnnlab build`")
             self.release[nb] = nbformat.read(path, as_version=4)
+        #: the graded cells of every other assignment: a notebook handed in for the wrong one is named
+        self.elsewhere = {other.id: {grade_id(c) for nb in other.notebooks
+                                     for c in _read_release(self.root, other.id, nb).cells if grade_id(c)}
+                          for other in course.assignments if other.id != assignment_id}
 
     def _config(self):
         cfg = self.course.nbgrader_config()
@@ -299,6 +309,14 @@ class ClassGrader:
             sub.extension = extension
             gb.db.commit()
 
+    def _flag_in_formgrader(self, student: str) -> None:
+        """Set nbgrader's own 'Flagged?' on the submission's notebooks, so formgrader's triage
+        filter finds what the grader flagged (a TA's own flag is never cleared here)."""
+        with Gradebook(self.db_url, self.course_id) as gb:
+            for nb in gb.find_submission(self.assignment.id, student).notebooks:
+                nb.flagged = True
+            gb.db.commit()
+
     def _note_lateness(self, student: str, result: "SubmissionResult", intake_dir: Path) -> None:
         with Gradebook(self.db_url, self.course_id) as gb:
             sub = gb.find_submission(self.assignment.id, student)
@@ -336,7 +354,7 @@ class ClassGrader:
         # intake reads and writes this student's folders only: outside the coordinator lock, so a
         # large or odd submission being read never holds up the others' trusted steps
         intake: Intake = take_in(self.course.submitted(student, a), intake_dir, student, a,
-                                 self.assignment.notebooks, self.release)
+                                 self.assignment.notebooks, self.release, self.elsewhere)
         before = _read_marker(self.course.autograded(student, a)).get("fingerprint")
         changed = before is not None and before != intake.fingerprint  # a resubmission, not a --force rerun
         with self.run.coordinator.trusted():
@@ -375,8 +393,13 @@ class ClassGrader:
             if changed:  # a TA's manual score must not silently outlive the work it judged
                 result.overrides = settle_overrides(self.db_url, self.course_id, a, student, self.override_policy)
                 result.flags += [f"override {o}" for o in result.overrides]
-            result.score, result.max_score = self._score(student)
             self._note_lateness(student, result, intake_dir)
+            if result.flags:
+                self._flag_in_formgrader(student)
+            result.score, result.max_score = self._score(student)
+            result.not_attempted = result.status == "graded" and result.score == 0 and all(
+                untouched(nbformat.read(p, as_version=4), self.release[p.stem])
+                for p in intake_dir.glob("*.ipynb") if p.stem in self.release)
             (staged / MARKER).write_text(json.dumps({"fingerprint": intake.fingerprint, "problems": result.problems,
                                                      "repairs": intake.repairs, "flags": result.flags}, indent=1))
             self._keep_evidence(student, evidence)

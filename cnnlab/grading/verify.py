@@ -50,6 +50,7 @@ class Verdict:
     max_score: float
     report: str
     problem: str = ""        # why the probe's data was missing or unusable (also a flag)
+    forbidden: tuple = ()    # the libraries the student's function used (no marks; a flag for the TA)
 
 
 def _decode_call(data) -> checks.Call:
@@ -99,6 +100,8 @@ def judge(key: KeyItem, entry: dict, forbidden: list[str]) -> Verdict:
             options = {k: v for k, v in item.kwargs.items() if k in ("returns", "rtol", "atol")}
             score, text = _printed(lambda: checks.report_function(item.name, item.cases, calls, forbidden,
                                                                   key.reference, points, **options))
+            if found and forbidden:
+                return Verdict(item.grade_id, min(score, points), points, text, forbidden=tuple(forbidden))
         else:
             namespace = {item.name: decode(report.get("value"))} if found else {}
             check = getattr(checks, f"check_{item.kind}")
@@ -180,6 +183,9 @@ class VerifyScores(NbGraderPreprocessor):
                 text += NOTE + "\n"
             if verdict.problem:
                 result.flags.append(f"{gid}: {verdict.problem}")
+            if verdict.forbidden:  # the student is told in the report; the TA sees it among the flags
+                result.flags.append(f"{gid}: uses {', '.join(verdict.forbidden)} (a library convolution or "
+                                    "pooling: no marks for this item)")
             status = ("timeout" if _timed_out(entry) else "error" if "report" not in entry
                       else "passed" if verdict.score >= verdict.max_score else "failed")
             cell.metadata["cnnlab"] = {"verified": True, "status": status}  # read by items/status.py (cnnlab grade)

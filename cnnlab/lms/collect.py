@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 
+import nbformat
 from nbgrader.api import Gradebook
 from nbgrader.apps.zipcollectapp import ZipCollectApp
 from nbgrader.coursedir import CourseDirectory
@@ -45,9 +46,9 @@ from traitlets import Unicode
 
 from ..course import Course, load_course
 from ..gradebook import locks_folder, prepare
-from ..grading.intake import _stem_key
+from ..grading.intake import _stem_key, assignment_of
 from ..grading.late import describe, late_policy
-from ..nbtools import nbgrader_failure
+from ..nbtools import grade_id, nbgrader_failure
 from . import get_format
 from .base import FileMatch, LmsError
 from .extract import MAX_DEPTH, SafeExtractor, is_archive_name
@@ -259,6 +260,7 @@ class CollectReport:
     #: students who handed in files but no notebook (a text entry, an HTML page): export leaves them blank
     no_notebook: dict[str, list[str]] = field(default_factory=dict)
     late: dict[str, str] = field(default_factory=dict)  # student -> how late (course.yml late:), or the LMS's mark
+    wrong_notebook: dict[str, str] = field(default_factory=dict)  # student -> the assignment whose notebook it is
 
 
 def collect_archive(course: Course, assignment_id: str, archive: str | Path, lms: str) -> CollectReport:
@@ -309,8 +311,31 @@ def collect_archive(course: Course, assignment_id: str, archive: str | Path, lms
         report.students[student] = sorted(p.name for p in course.submitted(student, assignment_id)
                                           .iterdir() if p.suffix == ".ipynb")
     _settle_times(course, assignment_id, collector, report)
+    report.wrong_notebook = _wrong_notebooks(course, assignment_id, report)
     write_collect_record(course, assignment_id, report)
     return report
+
+
+def _wrong_notebooks(course: Course, assignment_id: str, report: CollectReport) -> dict[str, str]:
+    """Students whose collected notebook belongs to another assignment (autograde scores it 0
+    and says so; collect warns now, while the TA can still ask for the right one)."""
+    def release(a, nb):
+        path = course.root / "release" / a / f"{nb}.ipynb"
+        return nbformat.read(path, as_version=4) if path.is_file() else nbformat.v4.new_notebook()
+    mine = [release(assignment_id, nb) for nb in course.assignment(assignment_id).notebooks]
+    elsewhere = {a.id: {grade_id(c) for nb in a.notebooks for c in release(a.id, nb).cells if grade_id(c)}
+                 for a in course.assignments if a.id != assignment_id}
+    found = {}
+    for student, files in report.students.items():
+        for name in files:
+            try:
+                nb = nbformat.read(course.submitted(student, assignment_id) / name, as_version=4)
+            except Exception:  # noqa: BLE001 - an unreadable file is autograde's to report
+                continue
+            other = next(filter(None, (assignment_of(nb, r, elsewhere) for r in mine)), None)
+            if other and all(assignment_of(nb, r, elsewhere) for r in mine):
+                found[student] = other
+    return found
 
 
 def _settle_times(course: Course, assignment_id: str, collector: LmsCollector, report: CollectReport) -> None:

@@ -17,7 +17,7 @@ from nbgrader.plugins import ExportPlugin
 from traitlets import Bool, Enum, Unicode
 
 from ..course import load_course
-from ..export.account import account, no_notebook, refusal
+from ..export.account import account, no_notebook, record_export, refusal
 from ..sheets import gradebook_grades
 from . import get_format
 from .base import AssignmentGrade, LmsError
@@ -70,6 +70,7 @@ class LmsExportPlugin(ExportPlugin):
             raise
         os.replace(tmp, dest)  # a failed export never leaves half a file for the TA to upload
         self.account = account(course, gradebook, names, [s.student_id for s in students], missing)
+        record_export(course, gradebook, names, [s.student_id for s in students], dest)
         self.log.info("%s (for %s)", self.account.line(dest), fmt.title)
 
 

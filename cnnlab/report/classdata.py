@@ -36,6 +36,8 @@ class ItemStats:
     points: float
     scores: list[float] = field(default_factory=list)
     not_attempted: int = 0      # submissions that left the release's stub in place
+    by_student: dict[str, float] = field(default_factory=dict)
+    untried: set[str] = field(default_factory=set)   # the students of `not_attempted`
 
     @property
     def item(self) -> str:
@@ -66,6 +68,7 @@ class Mastery:
     group: str
     grade_ids: list[str]
     share: float        # points earned / points possible on those items, whole class
+    attempted_share: float | None = None   # the same over the submissions that attempted them
 
 
 @dataclass
@@ -74,6 +77,15 @@ class Flagged:
     status: str
     reasons: list[str]
     notebooks: list[Path]   # the autograded notebooks, to link to
+    feedback: list[Path] = field(default_factory=list)   # the student's feedback pages, to link to
+
+
+@dataclass
+class StudentRow:
+    student: str
+    score: float
+    late: str = ""
+    flagged: bool = False
 
 
 @dataclass
@@ -99,6 +111,14 @@ class ClassReport:
     flagged: list[Flagged]
     times: RunTimes
     late: dict[str, str] = field(default_factory=dict)   # student -> how late, as autograde logged it
+    no_submission: list[str] = field(default_factory=list)   # roster students with nothing graded
+    flag_counts: dict[str, int] = field(default_factory=dict)  # as autograde's summary counts them
+
+    @property
+    def table(self) -> list[StudentRow]:
+        """One row per graded student, in id order."""
+        flagged = {f.student for f in self.flagged}
+        return [StudentRow(s, score, self.late.get(s, ""), s in flagged) for s, score in sorted(self.totals.items())]
 
     @property
     def students(self) -> int:
@@ -109,7 +129,7 @@ class ClassReport:
         return {"assignment": self.assignment, "students": self.students, "max_score": self.max_score,
                 "mean": round(statistics.fmean(scores), 2) if scores else None,
                 "median": round(statistics.median(scores), 2) if scores else None,
-                "flagged": len(self.flagged), "late": len(self.late)}
+                "flagged": len(self.flagged), "late": len(self.late), "no_submission": len(self.no_submission)}
 
     def as_dict(self) -> dict:
         return {**self.summary(), "totals": self.totals,
@@ -117,8 +137,10 @@ class ClassReport:
                            "mean_share": round(i.mean_share, 4), "not_attempted": i.not_attempted} for i in self.items],
                 "mastery": [asdict(m) for m in self.mastery],
                 "misconceptions": [asdict(m) for m in self.misconceptions],
-                "flagged": [{**asdict(f), "notebooks": [str(p) for p in f.notebooks]} for f in self.flagged],
-                "times": asdict(self.times), "late_work": self.late}
+                "flagged": [{**asdict(f), "notebooks": [str(p) for p in f.notebooks],
+                             "feedback": [str(p) for p in f.feedback]} for f in self.flagged],
+                "times": asdict(self.times), "late_work": self.late, "no_submission": self.no_submission,
+                "flag_counts": self.flag_counts, "students_table": [asdict(r) for r in self.table]}
 
 
 def _hints(course: Course, assignment_id: str, notebook: str) -> dict[str, dict[str, str]]:
@@ -170,11 +192,24 @@ def _reasons(record: dict) -> list[str]:
         reasons.append(f"{record['timeouts']} cell(s) timed out")
     if record.get("kernel_died"):
         reasons.append("the kernel died")
-    reasons += [f"integrity: {f}" for f in record.get("flags") or []]
+    reasons += [_labelled(f) for f in record.get("flags") or []]
     reasons += [f"repaired: {r}" for r in record.get("repairs") or []]
     if record.get("dropped_files"):
         reasons.append("files left out: " + ", ".join(record["dropped_files"]))
     return reasons
+
+
+def _labelled(flag: str) -> str:
+    """A flag under the name of what it is: a timeout is not an integrity finding."""
+    if "ran out of time" in flag or "timed out" in flag:
+        return f"timeout: {flag}"
+    if flag.startswith(("late:", "override ")):
+        return flag
+    if "a library convolution or pooling" in flag:
+        return f"library: {flag}"
+    if "the verifier" in flag:
+        return f"verifier: {flag}"
+    return f"integrity: {flag}"
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -214,6 +249,8 @@ def gather(course: Course, assignment_id: str) -> ClassReport:
                 for g in nb.grades:
                     if g.name in items:
                         items[g.name].scores.append(float(g.score))
+                        items[g.name].by_student[sub.student.id] = float(g.score)
+        no_submission = sorted(s.id for s in gb.students if s.id not in totals)
     for nb_name in assignment.notebooks:
         labels = _hints(course, assignment_id, nb_name)
         for student in totals:
@@ -227,7 +264,11 @@ def gather(course: Course, assignment_id: str) -> ClassReport:
                     found = set(_failures(cell, labels[gid]))
                     if (NOT_TRIED, "") in found:
                         items[gid].not_attempted += 1
+                        items[gid].untried.add(student)
                         continue
+                    cases = [lb for lb in labels[gid] if lb]
+                    if len(cases) > 1 and {lb for lb, _ in found} >= set(cases):
+                        continue  # every case fails: a crash or another approach, not a misconception of one case
                     for label, hint in found:
                         fails[(gid, label)] += 1
                         hint_of[(gid, label)] = hint
@@ -241,7 +282,10 @@ def gather(course: Course, assignment_id: str) -> ClassReport:
             continue
         earned = sum(sum(items[g].scores) for g in ids)
         possible = sum(items[g].points * len(items[g].scores) for g in ids)
-        mastery.append(Mastery(q["text"], q.get("group", ""), ids, earned / possible if possible else 0.0))
+        tried = [(items[g].by_student[s], items[g].points) for g in ids for s in items[g].by_student
+                 if s not in items[g].untried]
+        attempted = sum(e for e, _ in tried) / sum(p for _, p in tried) if tried and sum(p for _, p in tried) else None
+        mastery.append(Mastery(q["text"], q.get("group", ""), ids, earned / possible if possible else 0.0, attempted))
 
     last, runs = read_log(course, assignment_id)
     flagged = []
@@ -250,7 +294,8 @@ def gather(course: Course, assignment_id: str) -> ClassReport:
         if reasons:
             notebooks = [p for p in (course.autograded(student, assignment_id) / f"{nb}.ipynb"
                                      for nb in assignment.notebooks) if p.is_file()]
-            flagged.append(Flagged(student, record.get("status", "?"), reasons, notebooks))
+            feedback = sorted(course.feedback(student, assignment_id).glob("*.html"))
+            flagged.append(Flagged(student, record.get("status", "?"), reasons, notebooks, feedback))
     seconds = [float(r.get("seconds") or 0.0) for r in last.values()]
     times = RunTimes(len(seconds), statistics.median(seconds) if seconds else 0.0, _percentile(seconds, 0.9),
                      max(seconds, default=0.0), seconds)
@@ -262,5 +307,11 @@ def gather(course: Course, assignment_id: str) -> ClassReport:
              for i, c in enumerate(course.read_source(assignment_id, nb).cells)}
     ordered = sorted(items.values(), key=lambda it: order.get(it.grade_id, (len(order), 0)))
     late = {s: r["late"] for s, r in sorted(last.items()) if r.get("late")}
+    done = [r for r in last.values()]
+    flag_counts = {  # the same rules as autograde's summary (grading/pipeline.AutogradeSummary.counts)
+        "flagged": sum(bool(r.get("repairs") or r.get("dropped_files") or r.get("flags")) for r in done),
+        "timeouts": sum((r.get("timeouts") or 0) > 0 for r in done),
+        "kernel_deaths": sum(bool(r.get("kernel_died")) for r in done),
+        "zero_broken": sum(r.get("status") == "broken" for r in done)}
     return ClassReport(assignment_id, assignment.title, max_score, totals, ordered, mastery, misconceptions,
-                       flagged, times, late)
+                       flagged, times, late, no_submission, flag_counts)

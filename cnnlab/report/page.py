@@ -46,10 +46,12 @@ img { max-width: 100%; height: auto; display: block; margin: .5rem 0 1.5rem; }
 <h2>Mastery per guiding question</h2>
 <p>Share of the points the class earned on the items that assess each question of the course page.</p>
 {{ img("mastery") }}
-<table><tr><th>Guiding question</th><th>Assessed by</th><th>Mastery</th></tr>
+<table><tr><th>Guiding question</th><th>Assessed by</th><th>Mastery (class)</th><th>Mastery (attempted)</th></tr>
 {% for m in r.mastery %}<tr><td>{{ m.question }}</td><td>{{ m.grade_ids|join(", ") }}</td>
-<td class="n {{ level(m.share) }}">{{ pct(m.share) }}</td></tr>
+<td class="n {{ level(m.share) }}">{{ pct(m.share) }}</td>
+<td class="n">{% if m.attempted_share is not none %}{{ pct(m.attempted_share) }}{% else %}-{% endif %}</td></tr>
 {% endfor %}</table>
+<p>"Attempted" leaves out the submissions that kept the release's stub for those items.</p>
 
 <h2>Pass rate per graded item</h2>
 {{ img("items") }}
@@ -61,7 +63,9 @@ img { max-width: 100%; height: auto; display: block; margin: .5rem 0 1.5rem; }
 
 <h2>What the class has not understood yet</h2>
 <p>The hidden checks failed most often by students who attempted the item, with the hint each
-of them was given (answers left as the release's stub count as not attempted, above).</p>
+of them was given. A case counts for a student only when some other case of that item passed for
+them: code that crashes or takes another approach fails every case, which says nothing about one
+case (answers left as the release's stub count as not attempted, above).</p>
 {% if r.misconceptions %}<table><tr><th>Students</th><th>Item</th><th>Case</th><th>Hint</th></tr>
 {% for m in r.misconceptions[:limit] %}<tr><td class="n">{{ m.students }}</td><td><code>{{ m.grade_id }}</code></td>
 <td>{{ m.case or "(the answer as a whole)" }}</td><td>{{ m.hint }}</td></tr>
@@ -71,8 +75,18 @@ of them was given (answers left as the release's stub count as not attempted, ab
 {% if r.flagged %}<table><tr><th>Student</th><th>Status</th><th>Why</th><th>Autograded notebook</th></tr>
 {% for f in r.flagged %}<tr><td>{{ f.student }}</td><td>{{ f.status }}</td>
 <td>{% for why in f.reasons %}{{ why }}<br>{% endfor %}</td>
-<td>{% for nb in f.notebooks %}<a href="{{ link(nb) }}">{{ nb.name }}</a><br>{% endfor %}</td></tr>
+<td>{% for nb in f.notebooks %}<a href="{{ link(nb) }}">{{ nb.name }}</a><br>{% endfor %}
+{% for page in f.feedback %}<a href="{{ link(page) }}">feedback: {{ page.name }}</a><br>{% endfor %}</td></tr>
 {% endfor %}</table>{% else %}<p>None: every submission ran cleanly and nothing was flagged.</p>{% endif %}
+
+<h2>Every student</h2>
+<p>{{ r.flag_counts.flagged }} flagged, {{ r.flag_counts.zero_broken }} not gradable, {{ r.flag_counts.timeouts }}
+with timeouts, {{ r.flag_counts.kernel_deaths }} kernel deaths: counted as <code>cnnlab autograde</code> counts them.</p>
+<table><tr><th>Student</th><th>Score</th><th>Late</th><th>Flagged</th></tr>
+{% for row in r.table %}<tr><td>{{ row.student }}</td><td class="n">{{ fmt(row.score) }}</td>
+<td>{{ row.late or "-" }}</td><td>{{ "yes" if row.flagged else "-" }}</td></tr>
+{% endfor %}</table>
+{% if r.no_submission %}<p><b>No submission ({{ r.no_submission|length }}):</b> {{ r.no_submission|join(", ") }}</p>{% endif %}
 
 <h2>Late work</h2>
 {% if r.late %}<table><tr><th>Student</th><th>How late (course.yml <code>late:</code>)</th></tr>

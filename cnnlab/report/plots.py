@@ -6,6 +6,7 @@ lay them out and the tests can check what was drawn.
 from __future__ import annotations
 
 import io
+import statistics
 import textwrap
 
 import matplotlib
@@ -36,6 +37,8 @@ def score_distribution(report: ClassReport) -> bytes:
     if scores:
         mean = sum(scores) / len(scores)
         ax.axvline(mean, color="#c0392b", ls="--", lw=1.5, label=f"mean {mean:.1f}")
+        median = statistics.median(scores)
+        ax.axvline(median, color="#27ae60", ls=":", lw=1.5, label=f"median {median:.1f}")
         ax.legend(loc="upper left")
     ax.set_xlim(0, top)
     ax.set_xlabel(f"score (out of {report.max_score:g})")
