@@ -462,18 +462,21 @@ def roster_import(ctx, file, lms, as_json):
 @click.argument("archive", type=click.Path(exists=True, path_type=Path))
 @click.option("--lms", required=True, type=LMS_CHOICE, help="The LMS the archive was downloaded from.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was collected and what was not as JSON.")
+@click.option("--verbose", is_flag=True, help="Also print nbgrader zip_collect's own log.")
 @gradebook_option
 @click.pass_context
-def collect(ctx, assignment, archive, lms, as_json):
+def collect(ctx, assignment, archive, lms, as_json, verbose):
     """Put an LMS's submissions download into submitted/<student>/ASSIGNMENT/ (nbgrader zip_collect)."""
     from .lms.collect import collect_archive
 
-    report = collect_archive(_course(ctx), assignment, archive, lms)
+    report = collect_archive(_course(ctx), assignment, archive, lms, verbose=verbose)
     if as_json:
         from dataclasses import asdict
 
         click.echo(json.dumps(asdict(report), ensure_ascii=False))
         sys.exit(1 if report.unmatched else 0)
+    if verbose:
+        click.echo(report.log.rstrip())
     for student, files in report.students.items():
         click.echo(f"  {student:<24} {', '.join(files)}")
     for student, how in report.late.items():
@@ -487,6 +490,9 @@ def collect(ctx, assignment, archive, lms, as_json):
         click.echo(f"  note: {name}: {what}")
     for name, why in report.unmatched:
         click.echo(f"  NOT COLLECTED: {name}: {why}")
+    if report.no_submission:
+        shown = ", ".join(report.no_submission[:20]) + (" ..." if len(report.no_submission) > 20 else "")
+        click.echo(f"  no submission from {len(report.no_submission)} roster student(s): {shown}")
     click.echo(f"collect {assignment} from {lms}: {len(report.students)} student(s) ({len(report.late)} late), "
                f"{len(report.unmatched)} file(s) not collected, {len(report.superseded)} superseded")
     if report.unmatched:

@@ -93,7 +93,7 @@ def test_match_file(path, user, filename, attempt):
 
 
 @pytest.mark.parametrize("path", [
-    "index.html", "kernels.ipynb", "lovelaceada_48213_text.html", "lovelaceada_48213_link.html",
+    "index.html", "kernels.ipynb",
     "__MACOSX/lovelaceada_48213_91820374_kernels.ipynb", "._lovelaceada_48213_91820374_kernels.ipynb",
     "lovelace-ada_48213_91820374_kernels.ipynb", "lovelaceada_48213_kernels.ipynb", "",
 ])
@@ -178,3 +178,13 @@ def test_the_import_file_reads_back_as_a_roster():
     assert back["48213"].ids["sis_login_id"] == "ada@uni.edu"
     assert (back["48401"].first_name, back["48401"].last_name) == ("Thị Minh Khai", "Nguyễn")
     assert back["48415"].last_name == "'=SUM(A1)"      # neutralised, not a formula
+
+
+def test_text_entries_and_the_test_student_are_named_for_what_they_are():
+    entry = canvas.match_file("lovelaceada_LATE_48213_text.html")
+    assert entry.who == ("lms_user_id", "48213") and entry.late_mark
+    assert entry.note == "a Canvas text entry, not a notebook"  # collect's reason; export leaves it blank
+    assert canvas.match_file("lovelaceada_48213_link.html").note == "a Canvas URL entry, not a notebook"
+    test = canvas.match_file("studenttest_48500_99112233_kernels.ipynb")
+    assert test.note == "Canvas's Test Student (Student View), not a student of the class"
+    assert canvas.match_file("lovelaceada_48213_99112233_kernels.ipynb").note == ""

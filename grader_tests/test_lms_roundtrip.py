@@ -144,6 +144,9 @@ def test_roster_import_is_idempotent(round_trip):
 def test_collect_lists_what_it_could_not_place_and_keeps_the_latest(round_trip):
     out = round_trip["collected"]
     assert "NOT COLLECTED" in out and "notes.txt" in out and ("Nobody" in out or "999999" in out), out
+    assert "[INFO]" not in out and "Invalid submission notebook name" not in out  # nbgrader's log: --verbose only
+    nothing = len(round_trip["students"]) - len(round_trip["scores"])  # the web page's author among them
+    assert f"no submission from {nothing} roster student(s)" in out, out
     fmt, first = round_trip["fmt"], round_trip["rows"][0]
     when = datetime(2026, 11, 20, tzinfo=timezone.utc)
     if fmt.download_name(first, f"{NB}.ipynb", when, 0) != fmt.download_name(first, f"{NB}.ipynb", when + timedelta(hours=2), 1):

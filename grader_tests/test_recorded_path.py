@@ -25,7 +25,7 @@ from conftest import assignment_ids, cnnlab_cmd, copy_course, run_env
 
 
 #: graded items' variants handed in by one simulated student
-PER_STUDENT = 3
+PER_STUDENT = 5
 
 
 def _class(course, assignment_id):

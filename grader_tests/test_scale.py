@@ -32,7 +32,7 @@ SLOW = "slowpoke"  # sleeps in an ungraded cell: a window to kill the worker run
 
 
 def _write_class(course, root: Path, slow: bool = True) -> None:
-    """Six students: right, blank, right but slow (unless not `slow`), three catalogued mistakes."""
+    """Four students: right, blank, right but slow (unless not `slow`), a catalogued mistake."""
     release = nbformat.read(root / "release" / A / f"{NB}.ipynb", as_version=4)
     answers = instructor_answers(course.read_source(A, NB))
     mistakes = load_catalogue(A)[0]
@@ -40,7 +40,7 @@ def _write_class(course, root: Path, slow: bool = True) -> None:
     slow_one.cells.insert(1, nbformat.v4.new_code_cell("import time\ntime.sleep(8)"))
     students = {"ada": fill_answers(release, answers), "blank": release, SLOW: slow_one,
                 **{f"m{i}": fill_answers(release, {**answers, mistakes[i].cell_id: mistakes[i].code})
-                   for i in (0, 4, 9)}}
+                   for i in (0,)}}
     if not slow:
         del students[SLOW]
     for sid, nb in students.items():
@@ -127,7 +127,8 @@ def test_two_runs_in_one_process_on_one_scheduler_grade_as_two_processes(course,
     client, lock, answer keys and findings (run.py). One run ending once closed the Dask
     client the other was still using."""
     for summary, grades in _two_runs_at_once(course, tmp_path, scheduler=cluster.address):
-        assert summary.scheduler == cluster.address and summary.counts()["graded"] == 5, summary.counts()
+        assert summary.scheduler == cluster.address and summary.counts()["graded"] == len(local_grades) - 1, \
+            summary.counts()
         assert not summary.failed and grades == {s: g for s, g in local_grades.items() if s != SLOW}
         flags = {r.student: r.flags for r in summary.results}
         assert flags["ada"] == [] and flags["blank"] == [], flags

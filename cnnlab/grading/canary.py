@@ -25,7 +25,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import socket
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -67,7 +69,8 @@ def course_state(course: Course, assignment_id: str, sandbox: bool) -> str:
     """What of the course decides the canary's outcome: the assignment's files, its entry in
     course.yml (its notebooks) and nbgrader_config.py. LMS, late and override settings do not
     (the canary hands in no time and has no overrides), so changing them costs no canary."""
-    entry = next((a for a in course.data.get("assignments", []) if a.get("id") == assignment_id), {})
+    entry = {k: v for k, v in next((a for a in course.data.get("assignments", []) if a.get("id") == assignment_id),
+                                   {}).items() if k != "due"}  # the canary hands in no time
     digest = hashlib.sha256(f"{assignment_id}\0sandbox={sandbox}\0{json.dumps(entry, sort_keys=True, default=str)}"
                             .encode())
     digest.update((course.root / "nbgrader_config.py").read_bytes())
@@ -105,14 +108,35 @@ def instructor_submission(course: Course, assignment_id: str) -> dict[str, objec
     return out
 
 
+def _registered_copy(course: Course, ws, assignment_id: str) -> None:
+    """The copy's gradebook with the assignment registered: a snapshot of the course's own SQLite
+    gradebook (autograde registered it a moment ago; a second or two less than nbgrader's
+    generate_assignment into a new one), or, for a server database, a registration of its own."""
+    url = course.nbgrader_config().CourseDirectory.db_url
+    path = Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
+    if path is None or not path.is_file():
+        ws.generate_assignment(assignment_id)
+        return
+    source, copy = sqlite3.connect(f"file:{path}?mode=ro", uri=True), sqlite3.connect(ws.root / "gradebook.db")
+    try:
+        source.backup(copy)  # consistent even while another TA's run writes to it
+    finally:
+        source.close()
+        copy.close()
+    for folder in ("source", "release"):
+        shutil.copytree(course.root / folder / assignment_id, ws.root / folder / assignment_id,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+
+
 def _grade_once(course: Course, assignment_id: str, make_grader, runner, where: str) -> None:
     from ..items.status import notebook_results
     from ..workspace import Workspace
 
     with Workspace(course) as ws:
-        ws.generate_assignment(assignment_id)
+        _registered_copy(course, ws, assignment_id)
         ws.submit(STUDENT, assignment_id, instructor_submission(course, assignment_id))
-        grader = make_grader(load_course(ws.root), runner)
+        # the copy's own gradebook, whatever CNNLAB_DB names: the canary records nothing of the course's
+        grader = make_grader(load_course(ws.root, db_url=ws.db_url), runner)
         try:
             result = grader.grade(STUDENT)
             lost = []  # (item, what it said) for every autograded item short of its points

@@ -60,7 +60,8 @@ def grade_notebook(course: Course, path: str | Path, assignment_id: str | None =
         folder = ws.layout.submitted(STUDENT, assignment.id)
         folder.mkdir(parents=True)
         shutil.copyfile(path, folder / path.name)
-        grader = ClassGrader(load_course(ws.root), assignment.id, sandbox=sandbox)
+        # the copy's own gradebook, whatever CNNLAB_DB names: nothing of the course's is touched
+        grader = ClassGrader(load_course(ws.root, db_url=ws.db_url), assignment.id, sandbox=sandbox)
         try:
             grader.check_answer_keys()
             result = grader.grade(STUDENT)

@@ -63,6 +63,7 @@ class FileMatch:
     attempt: int = 0
     other_readings: tuple[tuple[str, str], ...] = ()
     late_mark: bool = False   # the LMS marked the file late (Canvas's _LATE) without saying when
+    note: str = ""            # what the LMS says the file is, when it is no ordinary upload
 
     @property
     def readings(self) -> tuple[tuple[str, str], ...]:

@@ -28,7 +28,8 @@ Checked against Canvas's own source (instructure/canvas-lms):
   are read. The third number is the attachment (file) id, often called the
   "submission id". A student's re-upload of a file with the same name gets
   `-1`, `-2` ... before the extension in its display name. Text and URL
-  entries are `{prefix}_text.html` / `{prefix}_link.html` (not files: None).
+  entries are `{prefix}_text.html` / `{prefix}_link.html`: matched to the student with a note
+  (collect lists them as a text or URL entry, and export leaves them blank, never 0).
   With anonymous grading the prefix is `anon_{anonymous id}` and no user id
   is given: match_file raises LmsError (turn anonymity off to download).
 
@@ -59,6 +60,10 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # {name}[_late]_{user id}_{attachment id}_{file}; the name has only word characters.
 SUBMISSION_FILE = re.compile(r"^(?P<name>\w+?)(?P<late>_late)?_(?P<user>\d+)_(?P<file_id>\d+)_(?P<file>.+)$",
                              re.IGNORECASE)
+# an online text or URL entry: {name}[_late]_{user id}_text.html / _link.html
+ENTRY_FILE = re.compile(r"^(?P<name>\w+?)(?P<late>_late)?_(?P<user>\d+)_(?P<kind>text|link)\.html$", re.IGNORECASE)
+#: the download-name prefix of Canvas's Test Student (Student View): not a student of the class
+TEST_STUDENT_PREFIXES = {"studenttest", "teststudent"}
 ANONYMOUS_FILE = re.compile(r"^(?:late_)?anon_[0-9a-z]+_\d+_.+$", re.IGNORECASE)
 RESUBMITTED = re.compile(r"-(\d+)$")
 ATTACHMENT_UNSAFE = re.compile(r'[\x00/\\:*?"<>|]+')
@@ -137,14 +142,21 @@ class Canvas(LmsFormat):
         if not parts or "__MACOSX" in parts or parts[-1].startswith("."):
             return None
         base = parts[-1]
+        entry = ENTRY_FILE.match(base)
+        if entry is not None:  # the student typed or linked an answer: no file, so no notebook
+            what = "a Canvas text entry" if entry["kind"].lower() == "text" else "a Canvas URL entry"
+            return FileMatch(who=("lms_user_id", entry["user"]), filename=base, late_mark=bool(entry["late"]),
+                             note=f"{what}, not a notebook")
         m = SUBMISSION_FILE.match(base)
         if m is None:
             if ANONYMOUS_FILE.match(base):
                 raise LmsError(f"{base}: a Canvas download of an anonymously graded assignment names no "
                                "students; download it after turning anonymous grading off")
             return None
+        note = ("Canvas's Test Student (Student View), not a student of the class"
+                if m["name"].lower() in TEST_STUDENT_PREFIXES else "")
         return FileMatch(who=("lms_user_id", m["user"]), filename=m["file"], attempt=resubmission(m["file"]),
-                         late_mark=bool(m["late"]))
+                         late_mark=bool(m["late"]), note=note)
 
     def download_name(self, row: RosterRow, filename: str, submitted_at: datetime, attempt: int = 0) -> str:
         """Canvas's name for `filename`. Canvas names carry no time; attempt N > 0

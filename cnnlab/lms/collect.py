@@ -162,7 +162,7 @@ class LmsCollector(FileNameCollectorPlugin):
             return None
         student, why = self._finder.find_match(match)
         if student is None:
-            self.unmatched.append((rel, why))
+            self.unmatched.append((rel, match.note or why))
             return None
         if outer is None:
             name = _without_attempt_mark(match.filename, match.attempt)
@@ -172,7 +172,7 @@ class LmsCollector(FileNameCollectorPlugin):
                 self.unmatched.append((rel, why))
                 return None
         if os.path.splitext(name)[1].lower() not in self.valid_ext:
-            self.unmatched.append((rel, "not a notebook (only .ipynb files are graded)"))
+            self.unmatched.append((rel, match.note or "not a notebook (only .ipynb files are graded)"))
             self.no_notebook.setdefault(student, []).append(name)
             return None
         if match.submitted_at is None:
@@ -261,9 +261,12 @@ class CollectReport:
     no_notebook: dict[str, list[str]] = field(default_factory=dict)
     late: dict[str, str] = field(default_factory=dict)  # student -> how late (course.yml late:), or the LMS's mark
     wrong_notebook: dict[str, str] = field(default_factory=dict)  # student -> the assignment whose notebook it is
+    no_submission: list[str] = field(default_factory=list)  # roster students this download holds nothing of
+    log: str = ""  # nbgrader zip_collect's own log (printed with --verbose)
 
 
-def collect_archive(course: Course, assignment_id: str, archive: str | Path, lms: str) -> CollectReport:
+def collect_archive(course: Course, assignment_id: str, archive: str | Path, lms: str,
+                    verbose: bool = False) -> CollectReport:
     """Extract an LMS download (an archive, or a folder it was unpacked into)
     into submitted/ through nbgrader's zip_collect. LmsError (one line) when
     the download itself cannot be used; downloaded/<A>/ is then removed and
@@ -284,6 +287,10 @@ def collect_archive(course: Course, assignment_id: str, archive: str | Path, lms
     else:
         shutil.copyfile(archive, folder / "archive" / archive.name)
     app = _zip_collect_app(course, assignment_id, lms)
+    if not verbose:  # nbgrader's log (hundreds of lines, with false alarms intake settles) goes to the log only
+        for handler in list(app.log.handlers):
+            app.log.removeHandler(handler)
+        app.log.propagate = False
     cwd = os.getcwd()
     try:
         outcome = capture_log(app)
@@ -302,6 +309,7 @@ def collect_archive(course: Course, assignment_id: str, archive: str | Path, lms
                           "the uploader only, whatever their names")
                     for rel, n in getattr(extractor, "student_archives", {}).items()]
     report.notes += list(getattr(extractor, "renamed", []))
+    report.log = outcome.get("log", "")
     matched = getattr(collector, "matched", {})
     report.no_notebook = {s: sorted(set(files)) for s, files in sorted(getattr(collector, "no_notebook", {}).items())
                           if s not in matched}
@@ -313,6 +321,10 @@ def collect_archive(course: Course, assignment_id: str, archive: str | Path, lms
     _settle_times(course, assignment_id, collector, report)
     report.wrong_notebook = _wrong_notebooks(course, assignment_id, report)
     write_collect_record(course, assignment_id, report)
+    cfg = course.nbgrader_config().CourseDirectory
+    with Gradebook(cfg.db_url, cfg.get("course_id", "")) as gb:
+        report.no_submission = sorted(s.id for s in gb.students if s.id not in report.students
+                                      and not any(course.submitted(s.id, assignment_id).glob("*.ipynb")))
     return report
 
 
