@@ -9,7 +9,6 @@ setting the canary runs once and is then remembered for the same state.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -18,6 +17,7 @@ import nbformat
 from nbgrader.api import Gradebook
 
 from cnnlab.course import load_course
+from cnnlab.grading import autograde
 from cnnlab.grading.canary import check, instructor_submission
 from cnnlab.grading.workers import LocalRunner
 
@@ -47,22 +47,16 @@ def test_a_sandbox_that_cannot_import_the_probe_stops_the_run_before_anything_is
     with Gradebook("sqlite:///" + str(root / "gradebook.db"), "learn-cnns") as gb:
         assert gb.find_assignment(A).submissions == []
 
-    def run(*extra):
-        done = subprocess.run(cnnlab_cmd("--course", str(root), "autograde", A, "--json", *extra),
-                              env={**run_env(), **cache}, capture_output=True, text=True, timeout=600)
-        assert done.returncode == 0, done.stderr[-2000:]
-        return json.loads(done.stdout)
-
-    first = run()  # the sound setting: its own canary, then the class
-    assert first["canaries"] == 1 and first["counts"]["graded"] == 1
-    assert [r["score"] for r in first["results"]] == [first["results"][0]["max_score"]]
-
-    # the same state passed: remembered, and nothing is graded to know it (in process, the same env)
+    # the sound setting (this process's own cnnlab): its own canary, then the class
     def no_grading(*_):
         raise AssertionError("the canary ran again")
 
     os.environ["CNNLAB_CACHE"], saved = cache["CNNLAB_CACHE"], os.environ.get("CNNLAB_CACHE", "")
     try:
+        first = autograde(load_course(root), A, workers=1, progress=False)
+        assert first.canaries == 1 and first.counts()["graded"] == 1
+        assert [r.score for r in first.results] == [first.results[0].max_score]
+        # the same state passed: remembered, and nothing is graded to know it
         assert check(load_course(root), A, True, LocalRunner(), no_grading) == 0
     finally:
         os.environ["CNNLAB_CACHE"] = saved

@@ -25,7 +25,7 @@ from conftest import assignment_ids, cnnlab_cmd, copy_course, run_env
 
 
 #: graded items' variants handed in by one simulated student
-PER_STUDENT = 5
+PER_STUDENT = 100  # every item's variant on one student (each still a cell of its own)
 
 
 def _class(course, assignment_id):
