@@ -93,11 +93,6 @@ def test_hidden_test_cells_tell_students_they_exist(course):
                     f"{a}/{nb} {meta['grade_id']}"
 
 
-def test_committed_release_and_solutions_are_fresh(course):
-    report = build(course, check=True)
-    assert report.ok, f"stale: {report.stale} unclean: {report.unclean_sources} -- run `cnnlab build`"
-
-
 def test_build_check_names_a_stale_file(course_copy):
     assignment = course_copy.assignments[-1]
     path = course_copy.source_notebook(assignment.id, assignment.notebooks[0])
