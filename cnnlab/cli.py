@@ -469,7 +469,7 @@ def collect(ctx, assignment, archive, lms, as_json, verbose):
     """Put an LMS's submissions download into submitted/<student>/ASSIGNMENT/ (nbgrader zip_collect)."""
     from .lms.collect import collect_archive
 
-    report = collect_archive(_course(ctx), assignment, archive, lms, verbose=verbose)
+    report = collect_archive(_course(ctx), assignment, archive, lms)
     if as_json:
         from dataclasses import asdict
 

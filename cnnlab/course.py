@@ -110,6 +110,9 @@ class Course:
         """What a notebook's own checks printed where the verifier disagreed: for TAs only."""
         return self.work("evidence", assignment_id, f"{student}.json")
 
+    def release_notebook(self, assignment_id: str, notebook: str) -> Path:
+        return self.root / "release" / assignment_id / f"{notebook}.ipynb"
+
     def source_notebook(self, assignment_id: str, notebook: str) -> Path:
         return self.root / "source" / assignment_id / f"{notebook}.ipynb"
 

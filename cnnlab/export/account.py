@@ -11,17 +11,13 @@ the third blank (sheets.gradebook_grades). `account` says what the file holds.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from nbgrader.api import Gradebook, MissingEntry
 
 from ..course import Course, CourseError, load_course
 from ..sheets import final_score
-
-
-class ExportRefused(Exception):
-    """An export that would harm the LMS's grades (one line, exit 2)."""
 
 
 def course_of(plugin) -> Course | None:
@@ -72,6 +68,8 @@ class ExportAccount:
     no_notebook: int = 0      # of the missing: handed in something else, written blank
     late: int = 0
     overridden: int = 0       # a TA's manual score on at least one item
+    #: {assignment: {student: the score written, None when missing}}: the export record (record_export)
+    scores: dict[str, dict[str, float | None]] = field(default_factory=dict, repr=False)
 
     def line(self, dest: str) -> str:
         return (f"{dest}: {self.students} student(s) x {self.assignments} assignment(s): {self.graded} graded "
@@ -86,13 +84,16 @@ def account(course: Course, gb: Gradebook, assignments: list[str], students: lis
     out = ExportAccount(students=len(students), assignments=len(assignments),
                         missing_written="0" if missing == "zero" else "blank")
     for a in assignments:
+        scores = out.scores[a] = {}
         for student in students:
             try:
                 sub = gb.find_submission(a, student)
             except MissingEntry:
+                scores[student] = None
                 out.missing += 1
                 out.no_notebook += student in blank[a]
                 continue
+            scores[student] = round(final_score(sub), 2)
             out.graded += 1
             if float(sub.score) == 0:
                 unreadable = (course.autograded(student, a) / "NOT_GRADED.txt").is_file()
@@ -103,15 +104,9 @@ def account(course: Course, gb: Gradebook, assignments: list[str], students: lis
     return out
 
 
-def record_export(course: Course, gb: Gradebook, assignments: list[str], students: list[str], dest: str) -> None:
+def record_export(course: Course, account: ExportAccount, dest: str) -> None:
     """What this export wrote, per assignment, for `cnnlab status` to compare with the gradebook later."""
-    for a in assignments:
-        scores = {}
-        for student in students:
-            try:
-                scores[student] = round(final_score(gb.find_submission(a, student)), 2)
-            except MissingEntry:
-                scores[student] = None
+    for a, scores in account.scores.items():
         path = course.export_record(a)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"to": str(dest), "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),

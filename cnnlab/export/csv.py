@@ -73,5 +73,5 @@ class CsvExportPlugin(ExportPlugin):
         if course:
             students = list(dict.fromkeys(row["student_id"] for row in rows))
             self.account = account(course, gradebook, names, students, self.missing)
-            record_export(course, gradebook, names, students, dest)
+            record_export(course, self.account, dest)
             self.log.info("%s", self.account.line(dest))

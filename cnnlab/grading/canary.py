@@ -103,7 +103,7 @@ def instructor_submission(course: Course, assignment_id: str) -> dict[str, objec
     """{notebook: the release notebook with source/'s answers}: what the canary hands in."""
     out = {}
     for nb in course.assignment(assignment_id).notebooks:
-        release = nbformat.read(course.root / "release" / assignment_id / f"{nb}.ipynb", as_version=4)
+        release = nbformat.read(course.release_notebook(assignment_id, nb), as_version=4)
         out[nb] = fill_answers(release, instructor_answers(course.read_source(assignment_id, nb)))
     return out
 

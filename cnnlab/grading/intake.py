@@ -64,6 +64,7 @@ class Intake:
     repairs: list[str] = field(default_factory=list)    # what was fixed and graded anyway
     dropped_files: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)      # what a TA should look at (links, the source notebook)
+    not_attempted: bool = False   # every notebook taken in has its answer cells as the release has them
 
 
 def untouched(nb, release_nb) -> bool:
@@ -300,6 +301,18 @@ def _linked_folder(src: Path) -> Path | None:
     return None
 
 
+def graded_cells_elsewhere(course, assignment_id: str) -> dict[str, set[str]]:
+    """{other assignment: the grade ids of its release notebooks}, to name a notebook handed in for
+    the wrong assignment (intake, collect)."""
+    out = {}
+    for other in course.assignments:
+        if other.id != assignment_id:
+            paths = [course.release_notebook(other.id, nb) for nb in other.notebooks]
+            out[other.id] = {grade_id(c) for p in paths if p.is_file()
+                             for c in nbformat.read(p, as_version=4).cells if grade_id(c)}
+    return out
+
+
 def assignment_of(nb, release_nb, elsewhere: dict[str, set[str]]) -> str | None:
     """The other assignment whose notebook this is, when it shares no graded cell with the release
     notebook it was handed in for and some with another assignment's (None: it is this one's)."""
@@ -329,6 +342,7 @@ def take_in(src: Path, dest: Path, student: str, assignment: str, notebooks: lis
         intake.flags.append(f"{shown(str(link.relative_to(src)))} is a link to {shown(os.readlink(link))}: "
                             "left out (links are never followed)")
     matched = match_notebooks(files + [p for p in links if p.suffix.lower() == ".ipynb"], notebooks)
+    attempts: list[bool] = []  # per notebook taken in: whether any answer cell changed
     for name in notebooks:
         path = matched.get(name)
         if path is None:
@@ -354,6 +368,8 @@ def take_in(src: Path, dest: Path, student: str, assignment: str, notebooks: lis
             intake.repairs.append(f"{shown(path.name)} graded as {name}.ipynb")
         intake.repairs += repairs + repair_cells(nb, release[name])
         nbformat.write(nb, str(dest / f"{name}.ipynb"))
+        attempts.append(not untouched(nb, release[name]))
+    intake.not_attempted = bool(attempts) and not any(attempts)
     if (src / "timestamp.txt") in files:
         shutil.copy2(src / "timestamp.txt", dest / "timestamp.txt")
     used = {p for p in matched.values()} | {src / "timestamp.txt"} | set(links)

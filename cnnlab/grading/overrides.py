@@ -14,8 +14,6 @@ override on an autograded item is, by the course's choice in course.yml:
 """
 from __future__ import annotations
 
-from nbgrader.api import Gradebook
-
 from ..course import Course, CourseError
 
 POLICIES = ("keep", "clear")
@@ -28,22 +26,20 @@ def override_policy(course: Course) -> str:
     return policy
 
 
-def settle_overrides(db_url: str, course_id: str, assignment: str, student: str, policy: str) -> list[str]:
+def settle_overrides(submission, policy: str) -> list[str]:
     """Apply `policy` to the manual scores on autograded items of one freshly regraded
-    submission; one line per item: 'kept: nb/item 4 by hand over 5 from autograde'."""
+    submission (nbgrader's SubmittedAssignment; the caller commits); one line per item:
+    'kept: nb/item 4 by hand over 5 from autograde'."""
     lines = []
-    with Gradebook(db_url, course_id) as gb:
-        sub = gb.find_submission(assignment, student)
-        for nb in sub.notebooks:
-            for grade in nb.grades:
-                if grade.manual_score is None or grade.auto_score is None:
-                    continue  # no override, or an item only a person grades
-                what = (f"{nb.name}/{grade.name} {float(grade.manual_score):g} by hand over "
-                        f"{float(grade.auto_score):g} from autograde of the new submission")
-                if policy == "clear":
-                    grade.manual_score = None
-                    lines.append(f"cleared: {what} (course.yml grading.overrides: clear)")
-                else:
-                    lines.append(f"kept: {what} (course.yml grading.overrides: clear drops it)")
-        gb.db.commit()
+    for nb in submission.notebooks:
+        for grade in nb.grades:
+            if grade.manual_score is None or grade.auto_score is None:
+                continue  # no override, or an item only a person grades
+            what = (f"{nb.name}/{grade.name} {float(grade.manual_score):g} by hand over "
+                    f"{float(grade.auto_score):g} from autograde of the new submission")
+            if policy == "clear":
+                grade.manual_score = None
+                lines.append(f"cleared: {what} (course.yml grading.overrides: clear)")
+            else:
+                lines.append(f"kept: {what} (course.yml grading.overrides: clear drops it)")
     return lines

@@ -55,7 +55,7 @@ from ..course import Course, CourseError, select_students
 from ..nbtools import grade_id, nbgrader_failure
 from ..sheets import final_score
 from .execute import RecordOutcome, SandboxedExecute
-from .intake import Intake, fingerprint, take_in, untouched
+from .intake import Intake, fingerprint, graded_cells_elsewhere, take_in
 from .late import apply_due_date, describe, extension_of, late_policy
 from .overrides import override_policy, settle_overrides
 from .run import GradingRun
@@ -147,11 +147,6 @@ def _read_marker(folder: Path) -> dict:
         return {}
 
 
-def _read_release(root: Path, assignment_id: str, notebook: str):
-    path = root / "release" / assignment_id / f"{notebook}.ipynb"
-    return nbformat.read(path, as_version=4) if path.is_file() else nbformat.v4.new_notebook()
-
-
 def _replace_dir(staged: Path, final: Path) -> None:
     """Put `staged` at `final` with renames only: a kill leaves either the old or the new."""
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -232,14 +227,12 @@ class ClassGrader:
         self.run = GradingRun(self.root, self.db_url, runner or connect(scheduler))
         self.release = {}
         for nb in self.assignment.notebooks:  # the template intake repairs submissions against
-            path = self.root / "release" / assignment_id / f"{nb}.ipynb"
+            path = course.release_notebook(assignment_id, nb)
             if not path.is_file():
                 raise CourseError(f"release/{assignment_id}/{nb}.ipynb is missing: run `cnnlab build`")
             self.release[nb] = nbformat.read(path, as_version=4)
         #: the graded cells of every other assignment: a notebook handed in for the wrong one is named
-        self.elsewhere = {other.id: {grade_id(c) for nb in other.notebooks
-                                     for c in _read_release(self.root, other.id, nb).cells if grade_id(c)}
-                          for other in course.assignments if other.id != assignment_id}
+        self.elsewhere = graded_cells_elsewhere(course, assignment_id)
 
     def _config(self):
         cfg = self.course.nbgrader_config()
@@ -278,11 +271,6 @@ class ClassGrader:
             return False
         return marker.get("fingerprint") == fingerprint(self.course.submitted(student, self.assignment.id))
 
-    def _score(self, student: str) -> tuple[float, float]:
-        with Gradebook(self.db_url, self.course_id) as gb:
-            sub = gb.find_submission(self.assignment.id, student)
-            return final_score(sub), float(sub.max_score)
-
     def _zero(self, student: str) -> None:
         """A submission with no gradable notebook: recorded with every grade 0."""
         with Gradebook(self.db_url, self.course_id) as gb:
@@ -309,19 +297,26 @@ class ClassGrader:
             sub.extension = extension
             gb.db.commit()
 
-    def _flag_in_formgrader(self, student: str) -> None:
-        """Set nbgrader's own 'Flagged?' on the submission's notebooks, so formgrader's triage
-        filter finds what the grader flagged (a TA's own flag is never cleared here)."""
-        with Gradebook(self.db_url, self.course_id) as gb:
-            for nb in gb.find_submission(self.assignment.id, student).notebooks:
-                nb.flagged = True
-            gb.db.commit()
-
-    def _note_lateness(self, student: str, result: "SubmissionResult", intake_dir: Path) -> None:
+    def _settle(self, student: str, result: "SubmissionResult", intake_dir: Path, changed: bool) -> None:
+        """After nbgrader has recorded the submission, in one gradebook session: the TA's
+        overrides met by a changed submission (overrides.py), the lateness nbgrader worked out,
+        nbgrader's own 'Flagged?' from our flags (so formgrader's triage filter finds them; a
+        TA's own flag is never cleared), and the score as recorded."""
         with Gradebook(self.db_url, self.course_id) as gb:
             sub = gb.find_submission(self.assignment.id, student)
-            result.late_seconds = float(sub.total_seconds_late or 0)
-            lost = sum(float(nb.late_submission_penalty or 0) for nb in sub.notebooks)
+            if changed:  # a TA's manual score must not silently outlive the work it judged
+                result.overrides = settle_overrides(sub, self.override_policy)
+                result.flags += [f"override {o}" for o in result.overrides]
+            self._note_lateness(student, sub, result, intake_dir)
+            if result.flags:
+                for nb in sub.notebooks:
+                    nb.flagged = True
+            gb.db.commit()
+            result.score, result.max_score = final_score(sub), float(sub.max_score)
+
+    def _note_lateness(self, student: str, sub, result: "SubmissionResult", intake_dir: Path) -> None:
+        result.late_seconds = float(sub.total_seconds_late or 0)
+        lost = sum(float(nb.late_submission_penalty or 0) for nb in sub.notebooks)
         if result.late_seconds:
             share = self.late_policy.penalty_share(result.late_seconds)
             result.late = describe(result.late_seconds, share) + (f": {lost:g} point(s) off" if lost else "")
@@ -390,16 +385,8 @@ class ClassGrader:
                     return result
                 result.timeouts = sum(c.timeouts for c in checked)  # cells (RecordOutcome) and probes (verifier)
                 result.kernel_died = any(c.kernel_died for c in checked)
-            if changed:  # a TA's manual score must not silently outlive the work it judged
-                result.overrides = settle_overrides(self.db_url, self.course_id, a, student, self.override_policy)
-                result.flags += [f"override {o}" for o in result.overrides]
-            self._note_lateness(student, result, intake_dir)
-            if result.flags:
-                self._flag_in_formgrader(student)
-            result.score, result.max_score = self._score(student)
-            result.not_attempted = result.status == "graded" and result.score == 0 and all(
-                untouched(nbformat.read(p, as_version=4), self.release[p.stem])
-                for p in intake_dir.glob("*.ipynb") if p.stem in self.release)
+            self._settle(student, result, intake_dir, changed)
+            result.not_attempted = result.status == "graded" and result.score == 0 and intake.not_attempted
             (staged / MARKER).write_text(json.dumps({"fingerprint": intake.fingerprint, "problems": result.problems,
                                                      "repairs": intake.repairs, "flags": result.flags}, indent=1))
             self._keep_evidence(student, evidence)

@@ -84,6 +84,7 @@ def judge(key: KeyItem, entry: dict, forbidden: list[str]) -> Verdict:
         return Verdict(item.grade_id, 0.0, points, f"{item.name}: 0 of {points:g} points\n"
                        f"  {checks.FAIL} could not be checked: {why}.\n", problem=why)
     report = entry["report"]
+    used: tuple = ()  # the forbidden libraries a found function used
     try:
         if not isinstance(report, dict) or report.get("item") != item.grade_id or report.get("kind") != item.kind:
             raise PlainDataError("the report is not about this item")
@@ -100,8 +101,7 @@ def judge(key: KeyItem, entry: dict, forbidden: list[str]) -> Verdict:
             options = {k: v for k, v in item.kwargs.items() if k in ("returns", "rtol", "atol")}
             score, text = _printed(lambda: checks.report_function(item.name, item.cases, calls, forbidden,
                                                                   key.reference, points, **options))
-            if found and forbidden:
-                return Verdict(item.grade_id, min(score, points), points, text, forbidden=tuple(forbidden))
+            used = tuple(forbidden) if found else ()
         else:
             namespace = {item.name: decode(report.get("value"))} if found else {}
             check = getattr(checks, f"check_{item.kind}")
@@ -111,7 +111,7 @@ def judge(key: KeyItem, entry: dict, forbidden: list[str]) -> Verdict:
         why = f"the probe's data could not be read ({exc})"
         return Verdict(item.grade_id, 0.0, points, f"{item.name}: 0 of {points:g} points\n"
                        f"  {checks.FAIL} could not be checked: {why}.\n", problem=why)
-    return Verdict(item.grade_id, min(score, points), points, text)
+    return Verdict(item.grade_id, min(score, points), points, text, forbidden=used)
 
 
 # ----------------------------------------------------------------------------

@@ -46,9 +46,9 @@ from traitlets import Unicode
 
 from ..course import Course, load_course
 from ..gradebook import locks_folder, prepare
-from ..grading.intake import _stem_key, assignment_of
+from ..grading.intake import _stem_key, assignment_of, graded_cells_elsewhere
 from ..grading.late import describe, late_policy
-from ..nbtools import grade_id, nbgrader_failure
+from ..nbtools import nbgrader_failure
 from . import get_format
 from .base import FileMatch, LmsError
 from .extract import MAX_DEPTH, SafeExtractor, is_archive_name
@@ -262,11 +262,10 @@ class CollectReport:
     late: dict[str, str] = field(default_factory=dict)  # student -> how late (course.yml late:), or the LMS's mark
     wrong_notebook: dict[str, str] = field(default_factory=dict)  # student -> the assignment whose notebook it is
     no_submission: list[str] = field(default_factory=list)  # roster students this download holds nothing of
-    log: str = ""  # nbgrader zip_collect's own log (printed with --verbose)
+    log: str = ""  # nbgrader zip_collect's own log (cnnlab collect --verbose prints it)
 
 
-def collect_archive(course: Course, assignment_id: str, archive: str | Path, lms: str,
-                    verbose: bool = False) -> CollectReport:
+def collect_archive(course: Course, assignment_id: str, archive: str | Path, lms: str) -> CollectReport:
     """Extract an LMS download (an archive, or a folder it was unpacked into)
     into submitted/ through nbgrader's zip_collect. LmsError (one line) when
     the download itself cannot be used; downloaded/<A>/ is then removed and
@@ -287,10 +286,10 @@ def collect_archive(course: Course, assignment_id: str, archive: str | Path, lms
     else:
         shutil.copyfile(archive, folder / "archive" / archive.name)
     app = _zip_collect_app(course, assignment_id, lms)
-    if not verbose:  # nbgrader's log (hundreds of lines, with false alarms intake settles) goes to the log only
-        for handler in list(app.log.handlers):
-            app.log.removeHandler(handler)
-        app.log.propagate = False
+    # nbgrader's log (hundreds of lines, with false alarms intake settles) is kept in report.log, not printed
+    for handler in list(app.log.handlers):
+        app.log.removeHandler(handler)
+    app.log.propagate = False
     cwd = os.getcwd()
     try:
         outcome = capture_log(app)
@@ -331,12 +330,10 @@ def collect_archive(course: Course, assignment_id: str, archive: str | Path, lms
 def _wrong_notebooks(course: Course, assignment_id: str, report: CollectReport) -> dict[str, str]:
     """Students whose collected notebook belongs to another assignment (autograde scores it 0
     and says so; collect warns now, while the TA can still ask for the right one)."""
-    def release(a, nb):
-        path = course.root / "release" / a / f"{nb}.ipynb"
-        return nbformat.read(path, as_version=4) if path.is_file() else nbformat.v4.new_notebook()
-    mine = [release(assignment_id, nb) for nb in course.assignment(assignment_id).notebooks]
-    elsewhere = {a.id: {grade_id(c) for nb in a.notebooks for c in release(a.id, nb).cells if grade_id(c)}
-                 for a in course.assignments if a.id != assignment_id}
+    mine = [nbformat.read(p, as_version=4) for p in (course.release_notebook(assignment_id, nb)
+                                                     for nb in course.assignment(assignment_id).notebooks)
+            if p.is_file()]
+    elsewhere = graded_cells_elsewhere(course, assignment_id)
     found = {}
     for student, files in report.students.items():
         for name in files:
@@ -344,9 +341,9 @@ def _wrong_notebooks(course: Course, assignment_id: str, report: CollectReport) 
                 nb = nbformat.read(course.submitted(student, assignment_id) / name, as_version=4)
             except Exception:  # noqa: BLE001 - an unreadable file is autograde's to report
                 continue
-            other = next(filter(None, (assignment_of(nb, r, elsewhere) for r in mine)), None)
-            if other and all(assignment_of(nb, r, elsewhere) for r in mine):
-                found[student] = other
+            owners = [assignment_of(nb, r, elsewhere) for r in mine]
+            if owners and all(owners):  # another assignment's, whichever of ours it was taken for
+                found[student] = owners[0]
     return found
 
 

@@ -70,7 +70,7 @@ class LmsExportPlugin(ExportPlugin):
             raise
         os.replace(tmp, dest)  # a failed export never leaves half a file for the TA to upload
         self.account = account(course, gradebook, names, [s.student_id for s in students], missing)
-        record_export(course, gradebook, names, [s.student_id for s in students], dest)
+        record_export(course, self.account, dest)
         self.log.info("%s (for %s)", self.account.line(dest), fmt.title)
 
 

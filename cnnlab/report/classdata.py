@@ -15,13 +15,14 @@ from __future__ import annotations
 import json
 import statistics
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
 from ..course import Course
+from ..grading.pipeline import AutogradeSummary, SubmissionResult
 from ..items import item_of
 from ..items.hidden import hidden_items
 from ..items.status import failure_lines
@@ -307,11 +308,10 @@ def gather(course: Course, assignment_id: str) -> ClassReport:
              for i, c in enumerate(course.read_source(assignment_id, nb).cells)}
     ordered = sorted(items.values(), key=lambda it: order.get(it.grade_id, (len(order), 0)))
     late = {s: r["late"] for s, r in sorted(last.items()) if r.get("late")}
-    done = [r for r in last.values()]
-    flag_counts = {  # the same rules as autograde's summary (grading/pipeline.AutogradeSummary.counts)
-        "flagged": sum(bool(r.get("repairs") or r.get("dropped_files") or r.get("flags")) for r in done),
-        "timeouts": sum((r.get("timeouts") or 0) > 0 for r in done),
-        "kernel_deaths": sum(bool(r.get("kernel_died")) for r in done),
-        "zero_broken": sum(r.get("status") == "broken" for r in done)}
+    # counted by autograde's own summary, from the results it logged: the two cannot disagree
+    known = {f.name for f in fields(SubmissionResult)}
+    logged = [SubmissionResult(**{k: v for k, v in r.items() if k in known}) for r in last.values()]
+    counts = AutogradeSummary(assignment_id, results=logged).counts()
+    flag_counts = {k: counts[k] for k in ("flagged", "timeouts", "kernel_deaths", "zero_broken")}
     return ClassReport(assignment_id, assignment.title, max_score, totals, ordered, mastery, misconceptions,
                        flagged, times, late, no_submission, flag_counts)
