@@ -227,6 +227,8 @@ def summary_lines(summary) -> list[str]:
             (c["late"], "late"), (c["timeouts"], "with timeouts"), (c["kernel_deaths"], "kernel deaths"),
             (c["overrides_kept"], "OVERRIDE KEPT over a new submission"),
             (c["overrides_cleared"], "override(s) cleared by a new submission")]
+    refused = sorted(summary.workers_refused.items())
+    look.append((len(refused), refused and f"Dask worker(s) given no work ({refused[0][0]}: {refused[0][1][:120]})"))
     second = ", ".join(f"{n} {what}" for n, what in look if n) or "nothing flagged"
     return [first, f"  to look at: {second}"]
 

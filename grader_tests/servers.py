@@ -144,10 +144,10 @@ class DaskCluster(_Server):
         # one task at a time per worker thread (no task waits on a worker that may die)
         self.env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0"}
 
-    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
+    def _spawn(self, name: str, argv: list[str], env: dict | None = None) -> subprocess.Popen:
         with open(self.tmp / f"{name}.log", "wb") as log:
             return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=self.tmp, start_new_session=True,
-                                    env={**self.env, "TMPDIR": str(self.tmp / name / "jobs")})
+                                    env={**(env or self.env), "TMPDIR": str(self.tmp / name / "jobs")})
 
     def start(self) -> "DaskCluster":
         self.scheduler = self._spawn("scheduler", [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1",
@@ -159,13 +159,14 @@ class DaskCluster(_Server):
         self.wait_for_workers(self.n_workers)
         return self
 
-    def add_worker(self, name: str) -> subprocess.Popen:
-        """A worker whose sandboxes' job folders are under tmp/<name>/jobs (TMPDIR)."""
+    def add_worker(self, name: str, env: dict | None = None) -> subprocess.Popen:
+        """A worker whose sandboxes' job folders are under tmp/<name>/jobs (TMPDIR); `env`: its
+        environment instead of the cluster's."""
         (self.tmp / name / "jobs").mkdir(parents=True, exist_ok=True)
         self.workers[name] = self._spawn(name, [str(BIN / "dask"), "worker", self.address, "--name", name,
                                                 "--nthreads", str(self.threads), "--no-nanny",
                                                 "--host", "127.0.0.1", "--dashboard-address", ":0",
-                                                "--local-directory", str(self.tmp / name)])
+                                                "--local-directory", str(self.tmp / name)], env)
         return self.workers[name]
 
     def worker_names(self) -> list[str]:

@@ -276,6 +276,19 @@ def test_the_notebook_of_another_assignment_is_named_not_repaired(graded):
     assert result["repairs"] == [] and result["flags"] == result["problems"]
 
 
+def test_the_student_who_handed_in_another_assignment_is_told_so_in_their_feedback(graded):
+    from cnnlab.course import load_course
+    from cnnlab.report.feedback import write_feedback
+
+    done = write_feedback(load_course(graded["root"]), A, ["wrong_assignment"], progress=False)
+    assert (done["written"], done["not_graded_pages"], done["failed"]) == (1, 1, 0), done
+    folder = graded["root"] / "feedback" / "wrong_assignment" / A
+    assert [p.name for p in folder.glob("*.html")] == ["NOT_GRADED.html"]  # no page of a 0 that looks graded
+    page = (folder / "NOT_GRADED.html").read_text(encoding="utf-8")
+    assert "could not be graded" in page and "handed in the notebook of 03_padding_pooling" in page
+    assert f"<code>{NB}.ipynb</code>" in page  # and which notebook to hand in instead
+
+
 def test_formgrader_s_triage_columns_show_our_findings(graded):
     """'Flagged?' and 'Tests Failed?' in formgrader come from nbgrader's own fields."""
     assert graded["flagged"]["wrong_assignment"] and graded["flagged"]["source_copy"]

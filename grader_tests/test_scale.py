@@ -29,6 +29,7 @@ pytestmark = pytest.mark.xdist_group("scale")
 
 A, NB = "04_dimensions", "dimensions"
 SLOW = "slowpoke"  # sleeps in an ungraded cell: a window to kill the worker running it
+LATECOMER = "nobwrap-latecomer"  # joins mid-run and cannot sandbox
 
 
 def _write_class(course, root: Path, slow: bool = True) -> None:
@@ -154,6 +155,10 @@ def test_a_cluster_grades_like_a_local_run_when_a_worker_is_killed(course, pg, c
                     killed = names[addr]
             time.sleep(0.1)
     assert killed, "the slow submission was never seen running on a worker"
+    # a worker joins mid-run that cannot sandbox: it must be checked before it takes a job, so the
+    # killed worker's submission goes to the good one, never to it (idle, it is the scheduler's pick)
+    cluster.add_worker(LATECOMER, env={**cluster.env, "PATH": cluster.env["PATH"].split(os.pathsep)[0]})
+    cluster.wait_for_workers(3)
     job_root = cluster.tmp / killed / "jobs"
     deadline = time.monotonic() + 20
     while not _sandboxes_in(job_root) and time.monotonic() < deadline:
@@ -167,6 +172,10 @@ def test_a_cluster_grades_like_a_local_run_when_a_worker_is_killed(course, pg, c
     # one canary on a worker first: both workers share this host, interpreter and package
     assert summary["scheduler"] == cluster.address and summary["canaries"] == 1
     assert killed not in cluster.worker_names()
+    with Client(cluster.address, timeout=30) as client:
+        assert _executed(client)[LATECOMER] == 0, "a worker that was not checked ran a job"
+    refused = summary["workers_refused"]
+    assert len(refused) == 1 and "bubblewrap" in next(iter(refused.values())), refused
     # retried on the other worker: every submission graded once, grades as a local run's
     assert sorted(_graded_lines(root)) == sorted(local_grades)
     assert _grades(db) == local_grades
@@ -189,8 +198,57 @@ def test_a_cluster_grades_like_a_local_run_when_a_worker_is_killed(course, pg, c
     assert report.returncode == 0, report.stderr
     totals = json.loads(report.stdout)["totals"]
     assert totals == {s: sum(g.values()) for s, g in local_grades.items()}
-    cluster.add_worker(killed)  # the next tests have two workers again
+    cluster.kill_worker(LATECOMER)
+    cluster.add_worker(killed)  # the next tests have two good workers again
     cluster.wait_for_workers(2)
+
+
+def _executed(client) -> dict[str, int]:
+    """{worker name: tasks it ran} (client.run calls, such as the vetting, are not tasks)."""
+    names = {addr: w["name"] for addr, w in client.scheduler_info()["workers"].items()}
+    return {names[a]: n for a, n in client.run(lambda dask_worker: dask_worker.state.executed_count).items()}
+
+
+def test_jobs_go_only_to_admitted_workers_and_a_newcomer_is_vetted_before_its_first_job(cluster):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cnnlab.grading.workers import DaskRunner, encode_job
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import time; time.sleep(0.3)")])
+    steps = [{"kind": "cell", "cell": 0, "source": nb.cells[0].source, "grade_id": None}]
+    job = encode_job(nbformat.writes(nb), {}, {"timeout": 30, "max_cell_output": 4096, "sandbox": False}, steps)
+    runner = DaskRunner(cluster.address)
+    try:
+        workers = runner.client.scheduler_info()["workers"]
+        first, second = sorted(workers, key=lambda a: workers[a]["name"])
+        vetted = []
+        # as if `first` had passed the canary and `second` joined later and failed it
+        runner.admit([first], lambda addr: vetted.append(addr) or "it cannot sandbox: no bubblewrap")
+        before = _executed(runner.client)
+        with ThreadPoolExecutor(4) as pool:  # four at once: two idle workers, and one may take them
+            results = list(pool.map(lambda i: runner.execute(job, f"admitted{i}"), range(4)))
+        after = _executed(runner.client)
+        assert all(r["status"] == "ok" for r in results)
+        assert vetted == [second]  # vetted once, before any job was sent
+        assert runner.refused() == {second: "it cannot sandbox: no bubblewrap"}
+        name = {a: w["name"] for a, w in workers.items()}
+        assert after[name[second]] == before[name[second]], "a refused worker was sent a job"
+        assert after[name[first]] == before[name[first]] + 4
+    finally:
+        runner.close()
+
+
+def test_the_autograde_lines_name_a_worker_given_no_work_and_why():
+    from cnnlab.cli import summary_lines
+    from cnnlab.grading.pipeline import AutogradeSummary, SubmissionResult
+
+    summary = AutogradeSummary(A, scheduler="tcp://10.0.0.1:8786", results=[SubmissionResult("ada", "graded")],
+                               workers_refused={"tcp://10.0.0.9:4000": "it cannot sandbox: no bubblewrap"})
+    first, look = summary_lines(summary)
+    assert "1 graded" in first and "on tcp://10.0.0.1:8786" in first
+    assert look == "  to look at: 1 Dask worker(s) given no work (tcp://10.0.0.9:4000: it cannot sandbox: no bubblewrap)"
+    summary.workers_refused = {}
+    assert summary_lines(summary)[1] == "  to look at: nothing flagged"
 
 
 def test_the_scheduler_going_away_stops_the_run_and_a_rerun_resumes(course, pg, cluster, local_grades, tmp_path):

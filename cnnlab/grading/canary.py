@@ -9,7 +9,10 @@ them in) are graded through the same sandbox, runner and verifier, in a
 throwaway copy of the course with its own gradebook: nothing is recorded. Less
 than full marks stops the run in one line, before anything is graded. On a
 Dask cluster the canary runs before any job on each distinct place a worker
-offers (workers on one host with one interpreter and package share one).
+offers (workers on one host with one interpreter and package share one), and a
+worker that joins mid-run is vetted the same way before it takes a job
+(`DaskRunner.admit`): one that cannot sandbox or fails the canary is never sent
+a submission, and the run's summary names it.
 
 A canary that passed is remembered under a key of everything its outcome
 depends on: the assignment's files (source/, release/), its course.yml entry
@@ -155,6 +158,32 @@ def _grade_once(course: Course, assignment_id: str, make_grader, runner, where: 
         f"the sandbox can read it (`pip install -e .` in this course's folder)?")
 
 
+def _place_key(state: str, env: str) -> str:
+    return hashlib.sha256(f"{state}\0{env}".encode()).hexdigest()
+
+
+def _vetter(course: Course, assignment_id: str, sandbox: bool, runner, make_grader, state: str):
+    """vet(addr) for a worker that joins mid-run: '' when it may grade, else why not."""
+    from .workers import worker_check
+
+    def vet(addr: str) -> str:
+        where = f"on the Dask worker {addr}"
+        try:
+            why = runner.client.run(worker_check, workers=[addr]).get(addr, "it left") if sandbox else ""
+            if why:
+                return f"it cannot sandbox: {why}"
+            key = _place_key(state, runner.client.run(environment, workers=[addr])[addr])
+            if not _record(key).is_file():
+                _grade_once(course, assignment_id, make_grader, runner.pinned(addr), where)
+                _remember(key, {"assignment": assignment_id, "where": where})
+            return ""
+        except CanaryFailed as exc:
+            return str(exc)
+        except Exception as exc:  # noqa: BLE001 - a worker we cannot check does not grade
+            return f"it could not be checked: {(str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]}"
+    return vet
+
+
 def check(course: Course, assignment_id: str, sandbox: bool, runner, make_grader) -> int:
     """Grade the instructor's answers wherever this run's notebooks execute, unless
     a record says the same state passed; returns how many canaries ran.
@@ -170,10 +199,12 @@ def check(course: Course, assignment_id: str, sandbox: bool, runner, make_grader
     state = course_state(course, assignment_id, sandbox)
     ran = 0
     for where, pinned, env in places.values():
-        key = hashlib.sha256(f"{state}\0{env}".encode()).hexdigest()
+        key = _place_key(state, env)
         if _record(key).is_file():
             continue
         _grade_once(course, assignment_id, make_grader, pinned, where)
         _remember(key, {"assignment": assignment_id, "where": where})
         ran += 1
+    if isinstance(runner, DaskRunner):  # from now on only these, and newcomers that pass the same checks
+        runner.admit(places, _vetter(course, assignment_id, sandbox, runner, make_grader, state))
     return ran

@@ -102,6 +102,7 @@ class AutogradeSummary:
     seconds: float = 0.0
     coordinator_seconds: float = 0.0   # of them, the trusted steps' (one at a time, whatever the workers)
     canaries: int = 0                  # instructor's-answers checks run before grading (canary.py; 0: remembered)
+    workers_refused: dict[str, str] = field(default_factory=dict)  # Dask workers that joined and failed the checks
     results: list[SubmissionResult] = field(default_factory=list)
     log: str = ""
 
@@ -131,7 +132,7 @@ class AutogradeSummary:
         return {"assignment": self.assignment, "registered": self.registered, "sandboxed": self.sandboxed,
                 "workers": self.workers, "scheduler": self.scheduler, "seconds": round(self.seconds, 2),
                 "coordinator_seconds": round(self.coordinator_seconds, 2), "canaries": self.canaries,
-                "counts": self.counts(),
+                "workers_refused": self.workers_refused, "counts": self.counts(),
                 "log": self.log, "results": [asdict(r) for r in self.results]}
 
 
@@ -477,6 +478,8 @@ def _autograde(course: Course, grader: ClassGrader, students: list[str] | None, 
     busy = grader.run.coordinator.busy
     lost = _grade_all(grader, todo, workers, summary, log_path, assignment_id, progress, force)
     summary.results.sort(key=lambda r: r.student)
+    if isinstance(where, DaskRunner):
+        summary.workers_refused = where.refused()
     summary.seconds = time.monotonic() - started
     summary.coordinator_seconds = grader.run.coordinator.busy - busy
     todo_set = set(todo)

@@ -20,6 +20,12 @@ Faults on a cluster:
   `distributed.scheduler.allowed-failures` + 1 workers is "not graded" alone;
 - the scheduler goes away, or no worker is left for `idle_timeout` seconds:
   `ClusterLost`; the run stops, what was scored is kept, and a rerun resumes.
+
+Admission: once `admit` is called (the canary does, after checking the workers
+there were), a job goes only to admitted workers. A worker that joins mid-run
+is vetted (the canary's `vet`: it can sandbox, and the instructor's answers get
+full marks there) before it takes any job; one that fails is never sent a job
+and `admissions` says why, for the run's summary.
 """
 from __future__ import annotations
 
@@ -103,8 +109,11 @@ class DaskRunner:
         self.address = address
         self.idle_timeout = idle_timeout
         self.lost = ""  # why the cluster cannot grade any more ('' while it can)
-        self._seen = (0.0, True)  # (when, whether the scheduler had workers): one question per 2 s
+        self._seen: tuple[float, frozenset] = (0.0, frozenset())  # (when, worker addresses): one question per 2 s
         self._seen_lock = threading.Lock()
+        self.vet = None  # addr -> '' (may grade) or why not; None: any worker may take jobs
+        self.admissions: dict[str, str] = {}  # addr -> '' admitted, or why it was refused
+        self._vet_lock = threading.Lock()  # one worker vetted at a time; the others wait for its verdict
         try:
             # connect timeout: dask's own setting, distributed.comm.timeouts.connect
             self.client = Client(address, set_as_default=False)
@@ -117,15 +126,40 @@ class DaskRunner:
         except Exception:
             return {}
 
-    def _has_workers(self) -> bool:
-        """Whether any worker is connected, asked of the scheduler at most every 2 s
+    def _connected(self) -> frozenset:
+        """The connected workers' addresses, asked of the scheduler at most every 2 s
         however many submissions are waiting."""
         with self._seen_lock:
             when, answer = self._seen
             if time.monotonic() - when > 2:
-                answer = bool(self._workers())
+                answer = frozenset(self._workers())
                 self._seen = (time.monotonic(), answer)
             return answer
+
+    def admit(self, workers, vet) -> None:
+        """From now on jobs go only to `workers` and to those that pass `vet(addr)` when they join."""
+        with self._vet_lock:
+            self.admissions.update({addr: "" for addr in workers})
+            self.vet = vet
+
+    def _admitted(self, wait: bool) -> frozenset | None:
+        """Connected workers that may take jobs (None: no admission, any may), vetting those that
+        joined since; `wait`: wait for a vetting under way rather than answer without the newcomer."""
+        connected = self._connected()
+        if self.vet is None:
+            return None
+        if any(addr not in self.admissions for addr in connected) and self._vet_lock.acquire(blocking=wait):
+            try:
+                for addr in sorted(connected):
+                    if addr not in self.admissions:
+                        self.admissions[addr] = self.vet(addr) or ""
+            finally:
+                self._vet_lock.release()
+        return frozenset(addr for addr in connected if self.admissions.get(addr) == "")
+
+    def refused(self) -> dict[str, str]:
+        """{worker: why} for workers that joined and were not allowed to grade."""
+        return {addr: why for addr, why in self.admissions.items() if why}
 
     def slots(self, require_sandbox: bool = True) -> int:
         """Threads across the cluster's workers, after checking each can sandbox."""
@@ -150,32 +184,56 @@ class DaskRunner:
 
         if self.lost:
             raise ClusterLost(self.lost)
-        key = f"cnnlab-execute-{label}-{uuid.uuid4().hex[:8]}"
-        where = {"workers": [worker], "allow_other_workers": False} if worker else {}
-        future = self.client.submit(run_job, job, key=key, pure=False, **where)
+
+        def send(targets):
+            where = {"workers": sorted(targets), "allow_other_workers": False} if targets else {}
+            return self.client.submit(run_job, job, key=f"cnnlab-execute-{label}-{uuid.uuid4().hex[:8]}",
+                                      pure=False, **where)
+
+        if self.client.status not in ("running", "newly-created"):
+            self.lost = f"the Dask scheduler at {self.address} went away"
+            raise ClusterLost(self.lost)
+        # pinned: that worker alone (the canary); else the admitted workers, vetting newcomers first
+        targets = frozenset([worker]) if worker else self._admitted(wait=True)
+        future = send(targets) if targets is None or targets else None
         idle_since = None
         while True:
-            try:
-                return decode_result(future.result(timeout=2))
-            except FutureTimeout:
-                pass
-            except KilledWorker:
-                raise WorkersDiedError("the Dask workers running this submission died again and again") from None
-            except CancelledError:
-                self.lost = self.lost or f"the Dask scheduler at {self.address} went away"
-                raise ClusterLost(self.lost) from None
+            if future is None:
+                time.sleep(1)  # no admitted worker yet: wait for one, as on an empty cluster
+            else:
+                try:
+                    return decode_result(future.result(timeout=2))
+                except FutureTimeout:
+                    pass
+                except KilledWorker:
+                    raise WorkersDiedError("the Dask workers running this submission died again and again") from None
+                except CancelledError:
+                    self.lost = self.lost or f"the Dask scheduler at {self.address} went away"
+                    raise ClusterLost(self.lost) from None
+            # the client's state first: asking a scheduler that went away for its workers would hang
             if self.client.status not in ("running", "newly-created"):
                 self.lost = self.lost or f"the Dask scheduler at {self.address} went away"
-                future.cancel()
+                if future is not None:
+                    future.cancel()
                 raise ClusterLost(self.lost)
-            if self._has_workers():
+            if worker and worker not in self._connected() and worker not in self._workers():
+                future.cancel()  # the one worker this job may run on left: as a lost cluster for the canary
+                raise ClusterLost(f"the Dask worker {worker} left while it was being checked")
+            if not worker and targets is not None:
+                now = self._admitted(wait=False)
+                if now and not (targets & now):  # every worker it may go to is gone (or none was): to those left
+                    if future is not None:
+                        future.cancel()
+                    targets, future = now, send(now)
+            if future is not None and (self._connected() if targets is None else targets & self._connected()):
                 idle_since = None
             else:
                 idle_since = idle_since or time.monotonic()
                 if time.monotonic() - idle_since > self.idle_timeout:
-                    self.lost = self.lost or (f"no Dask worker has been connected to {self.address} "
+                    self.lost = self.lost or (f"no Dask worker able to grade has been connected to {self.address} "
                                               f"for {self.idle_timeout:g} s")
-                    future.cancel()
+                    if future is not None:
+                        future.cancel()
                     raise ClusterLost(self.lost)
 
     def close(self) -> None:
