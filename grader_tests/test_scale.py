@@ -155,8 +155,8 @@ def test_a_cluster_grades_like_a_local_run_when_a_worker_is_killed(course, pg, c
                     killed = names[addr]
             time.sleep(0.1)
     assert killed, "the slow submission was never seen running on a worker"
-    # a worker joins mid-run that cannot sandbox: it must be checked before it takes a job, so the
-    # killed worker's submission goes to the good one, never to it (idle, it is the scheduler's pick)
+    # a worker joins mid-run that cannot sandbox: the run checks it, refuses it and names it (that a
+    # refused worker is sent no job even when idle is shown by the admission test below)
     cluster.add_worker(LATECOMER, env={**cluster.env, "PATH": cluster.env["PATH"].split(os.pathsep)[0]})
     cluster.wait_for_workers(3)
     job_root = cluster.tmp / killed / "jobs"

@@ -162,25 +162,32 @@ def _place_key(state: str, env: str) -> str:
     return hashlib.sha256(f"{state}\0{env}".encode()).hexdigest()
 
 
+def _canary_at(course: Course, assignment_id: str, make_grader, state: str, env: str, runner, where: str) -> bool:
+    """The canary in one place unless a record says this state passed there; whether it ran."""
+    key = _place_key(state, env)
+    if _record(key).is_file():
+        return False
+    _grade_once(course, assignment_id, make_grader, runner, where)
+    _remember(key, {"assignment": assignment_id, "where": where})
+    return True
+
+
 def _vetter(course: Course, assignment_id: str, sandbox: bool, runner, make_grader, state: str):
     """vet(addr) for a worker that joins mid-run: '' when it may grade, else why not."""
-    from .workers import worker_check
+    from .workers import _first_line, worker_check
 
     def vet(addr: str) -> str:
-        where = f"on the Dask worker {addr}"
         try:
             why = runner.client.run(worker_check, workers=[addr]).get(addr, "it left") if sandbox else ""
             if why:
                 return f"it cannot sandbox: {why}"
-            key = _place_key(state, runner.client.run(environment, workers=[addr])[addr])
-            if not _record(key).is_file():
-                _grade_once(course, assignment_id, make_grader, runner.pinned(addr), where)
-                _remember(key, {"assignment": assignment_id, "where": where})
+            _canary_at(course, assignment_id, make_grader, state, runner.client.run(environment, workers=[addr])[addr],
+                       runner.pinned(addr), f"on the Dask worker {addr}")
             return ""
         except CanaryFailed as exc:
             return str(exc)
         except Exception as exc:  # noqa: BLE001 - a worker we cannot check does not grade
-            return f"it could not be checked: {(str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]}"
+            return f"it could not be checked: {_first_line(exc)}"
     return vet
 
 
@@ -197,14 +204,8 @@ def check(course: Course, assignment_id: str, sandbox: bool, runner, make_grader
     else:
         places = {"": ("in the grading sandbox" if sandbox else "without a sandbox", runner, environment())}
     state = course_state(course, assignment_id, sandbox)
-    ran = 0
-    for where, pinned, env in places.values():
-        key = _place_key(state, env)
-        if _record(key).is_file():
-            continue
-        _grade_once(course, assignment_id, make_grader, pinned, where)
-        _remember(key, {"assignment": assignment_id, "where": where})
-        ran += 1
+    ran = sum(_canary_at(course, assignment_id, make_grader, state, env, pinned, where)
+              for where, pinned, env in places.values())
     if isinstance(runner, DaskRunner):  # from now on only these, and newcomers that pass the same checks
         runner.admit(places, _vetter(course, assignment_id, sandbox, runner, make_grader, state))
     return ran

@@ -191,8 +191,7 @@ class DaskRunner:
                                       pure=False, **where)
 
         if self.client.status not in ("running", "newly-created"):
-            self.lost = f"the Dask scheduler at {self.address} went away"
-            raise ClusterLost(self.lost)
+            raise self._scheduler_gone()
         # pinned: that worker alone (the canary); else the admitted workers, vetting newcomers first
         targets = frozenset([worker]) if worker else self._admitted(wait=True)
         future = send(targets) if targets is None or targets else None
@@ -208,14 +207,12 @@ class DaskRunner:
                 except KilledWorker:
                     raise WorkersDiedError("the Dask workers running this submission died again and again") from None
                 except CancelledError:
-                    self.lost = self.lost or f"the Dask scheduler at {self.address} went away"
-                    raise ClusterLost(self.lost) from None
+                    raise self._scheduler_gone() from None
             # the client's state first: asking a scheduler that went away for its workers would hang
             if self.client.status not in ("running", "newly-created"):
-                self.lost = self.lost or f"the Dask scheduler at {self.address} went away"
                 if future is not None:
                     future.cancel()
-                raise ClusterLost(self.lost)
+                raise self._scheduler_gone()
             if worker and worker not in self._connected() and worker not in self._workers():
                 future.cancel()  # the one worker this job may run on left: as a lost cluster for the canary
                 raise ClusterLost(f"the Dask worker {worker} left while it was being checked")
@@ -235,6 +232,11 @@ class DaskRunner:
                     if future is not None:
                         future.cancel()
                     raise ClusterLost(self.lost)
+
+    def _scheduler_gone(self) -> ClusterLost:
+        """The run's one reason once the scheduler is gone (kept: every later job says the same)."""
+        self.lost = self.lost or f"the Dask scheduler at {self.address} went away"
+        return ClusterLost(self.lost)
 
     def close(self) -> None:
         try:
