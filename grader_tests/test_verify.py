@@ -3,6 +3,7 @@ for honest code, and gives nothing for data it cannot trust or read."""
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import json
 
@@ -14,7 +15,7 @@ from cnnlab.grading.plan import plan_steps, probe_spec, salvage_steps, visible_p
 from cnnlab.items.hidden import hidden_block
 from cnnlab.grading.verify import judge
 from cnnlab.items.key import AnswerKeyError, _build_key, check_source
-from cnnlab.nbtools import grade_id, instructor_answers
+from cnnlab.nbtools import grade_id, instructor_answers, nbgrader_meta
 from cnnlab.simulate import load_catalogue
 
 from conftest import assignment_ids
@@ -95,13 +96,17 @@ def test_forbidden_libraries_found_in_the_source_zero_the_item(course):
     assert verdict.forbidden == ("scipy.signal.correlate2d",)  # VerifyScores flags it to the TA too
 
 
-@pytest.mark.parametrize("value,full", [({"A", "B", "C", "D", "E"}, True), ({"A", "B", "C", "D", "E", "F"}, False),
-                                        ("A", False)])
-def test_choices_are_judged_from_the_value_the_probe_read(course, value, full):
+@pytest.mark.parametrize("answer,full", [("the key", True), ("the key and a wrong letter", False),
+                                         ("one letter as a string", False)])
+def test_choices_are_judged_from_the_value_the_probe_read(course, answer, full):
     from cnnlab.plaindata import encode
 
     key = _key(course, "03_padding_pooling")
     item = key.items["pooling_purpose_hidden"]
+    right = set(item.item.args[0])
+    wrong = sorted(set("ABCDEFGH") - right)[0]
+    value = {"the key": right, "the key and a wrong letter": right | {wrong},
+             "one letter as a string": sorted(right)[0]}[answer]
     report = {"item": "pooling_purpose_hidden", "kind": "choices", "found": True, "value": encode(value)}
     assert (judge(item, {"report": report}, []).score == item.points) is full
 
@@ -110,6 +115,16 @@ def test_a_point_without_a_hidden_check_is_refused(course):
     source = course.read_source("03_padding_pooling", "padding_pooling")
     with pytest.raises(AnswerKeyError, match="zero_pad_visible"):
         _build_key(source, "03_padding_pooling", "padding_pooling", {"zero_pad_visible": 1.0})
+
+
+def test_a_hidden_check_and_its_metadata_that_disagree_on_points_are_refused(course):
+    """nbgrader records the metadata's points while the check scales to its own: the build refuses."""
+    source = copy.deepcopy(course.read_source("03_padding_pooling", "padding_pooling"))
+    cell = next(c for c in source.cells if nbgrader_meta(c).get("grade_id") == "pool_shape_hidden")
+    cell.metadata["nbgrader"]["points"] = 1
+    with pytest.raises(AnswerKeyError, match="pool_shape_hidden's hidden check awards 2 points but its cell's "
+                                             "nbgrader metadata says 1"):
+        check_source(source, "03_padding_pooling", "padding_pooling")
 
 
 @pytest.mark.parametrize("assignment_id", assignment_ids())

@@ -105,4 +105,9 @@ def check_source(source_nb, assignment: str, notebook: str) -> AnswerKey:
     refuses a course whose graded items the verifier could not score."""
     points = {grade_id(c): float(nbgrader_meta(c).get("points", 0)) for c in source_nb.cells
               if nbgrader_meta(c).get("grade") and not nbgrader_meta(c).get("solution")}
-    return _build_key(source_nb, assignment, notebook, points)
+    key = _build_key(source_nb, assignment, notebook, points)
+    for gid, k in key.items.items():  # nbgrader records the metadata's points, the check scales to its own
+        if abs(k.item.points - k.points) > 1e-9:
+            raise AnswerKeyError(f"{assignment}/{notebook}: {gid}'s hidden check awards {k.item.points:g} points "
+                                 f"but its cell's nbgrader metadata says {k.points:g}: make them agree")
+    return key
