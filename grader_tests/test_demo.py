@@ -17,6 +17,7 @@ from nbgrader.api import Gradebook
 from PIL import Image
 
 from cnnlab.course import load_course
+from cnnlab.nbtools import nbgrader_meta
 from cnnlab.report.plots import FIGURES, PIXELS
 
 from conftest import cnnlab_cmd, copy_course, run_env
@@ -37,11 +38,13 @@ def demo_class(tmp_path_factory, course):
     return out, proc
 
 
-def test_demo_grades_the_simulated_class_end_to_end(demo_class):
+def test_demo_grades_the_simulated_class_end_to_end(demo_class, course):
     out, proc = demo_class
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     table = proc.stdout.split("student", 1)[1]
-    assert "Ada Lovelace" in table and "72.00 / 72" in table.split("Ada Lovelace")[1].splitlines()[0]
+    total = sum(float(nbgrader_meta(c).get("points", 0)) for a in course.assignments for nb in a.notebooks
+                for c in course.read_source(a.id, nb).cells if nbgrader_meta(c).get("grade"))
+    assert "Ada Lovelace" in table and f"{total:.2f} / {total:g}" in table.split("Ada Lovelace")[1].splitlines()[0]
     assert table.split("Fay Blank")[1].splitlines()[0].split()[-3] == "0.00"
     rows = list(csv.DictReader((out / "grades.csv").open(encoding="utf-8", newline="")))
     assert len(rows) == 6 * 4

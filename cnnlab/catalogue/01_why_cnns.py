@@ -15,15 +15,19 @@ bias = 1
 '''
 
 MISTAKES = [
-    # motivations: {B, C, E, F}
-    Variant("motivations", "adds a distractor (dense layers cannot use gradient descent)",
-            'motivations = {"A", "B", "C", "E", "F"}'),
-    Variant("motivations", "believes CNN filters are fixed by hand (no labels needed)",
+    # motivations: {B, C, E}
+    Variant("motivations", "thinks a dense layer cannot compute an edge detector (A)",
+            'motivations = {"A", "B", "C", "E"}'),
+    Variant("motivations", "believes only a CNN learns its features (F)",
+            'motivations = {"B", "C", "E", "F"}'),
+    Variant("motivations", "thinks a convolutional unit sees the whole image (D)",
             'motivations = {"B", "C", "D", "E"}'),
     Variant("motivations", "only the parameter-count argument",
             'motivations = {"B"}'),
     Variant("motivations", "ticks every statement",
             'motivations = {"A", "B", "C", "D", "E", "F", "G"}'),
+    Variant("motivations", "ticks every statement but one wrong one",
+            'motivations = {"A", "B", "C", "D", "E", "F"}'),
     # n_dense_params: 27,000,100
     Variant("n_dense_params", "forgets the biases", "n_dense_params = 300 * 300 * 3 * 100"),
     Variant("n_dense_params", "forgets the colour channels", "n_dense_params = 300 * 300 * 100 + 100"),
@@ -69,8 +73,8 @@ MISTAKES = [
 ]
 
 ALTERNATIVES = [
-    Variant("motivations", "lowercase letters in a list", 'motivations = ["b", "c", "e", "f"]'),
-    Variant("motivations", "a tuple, other order", 'motivations = ("F", "E", "C", "B")'),
+    Variant("motivations", "lowercase letters in a list", 'motivations = ["b", "c", "e"]'),
+    Variant("motivations", "a tuple, other order", 'motivations = ("E", "C", "B")'),
     Variant("n_dense_params", "the number written out", "n_dense_params = 27_000_100"),
     Variant("n_dense_params", "with NumPy (a numpy integer)",
             "import numpy as np\nn_dense_params = np.prod((300, 300, 3)) * 100 + 100"),

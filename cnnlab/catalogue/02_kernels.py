@@ -112,14 +112,17 @@ shifted_feature_map = fmap.copy()
 shifted_feature_map = np.roll(letter_f, shift=(2, 3), axis=(0, 1))
 '''),
     # ------------------------------------------------------------------ filter_vs_kernel
-    Variant("filter_vs_kernel", "one feature map per colour channel (B ticked)", '''\
-filter_vs_kernel = {"A", "B", "C", "E", "G"}
+    Variant("filter_vs_kernel", "one feature map per colour channel (A ticked)", '''\
+filter_vs_kernel = {"A", "B", "C", "F", "H"}
 '''),
-    Variant("filter_vs_kernel", "only the definitions (E and G missing)", '''\
-filter_vs_kernel = {"A", "C"}
+    Variant("filter_vs_kernel", "only the definitions (F and H missing)", '''\
+filter_vs_kernel = {"B", "C"}
 '''),
-    Variant("filter_vs_kernel", "kernels fixed by hand, sizes differ", '''\
-filter_vs_kernel = {"B", "D", "F"}
+    Variant("filter_vs_kernel", "kernels fixed by hand, maps as large as the input", '''\
+filter_vs_kernel = {"A", "D", "G"}
+'''),
+    Variant("filter_vs_kernel", "a second-layer filter matches the image's 3 colours (E ticked)", '''\
+filter_vs_kernel = {"B", "C", "E", "F", "H"}
 '''),
     # ------------------------------------------------------------------ weights_shape
     Variant("weights_shape", "PyTorch order (C_out, C_in, kh, kw)", '''\
@@ -396,7 +399,7 @@ shifted_feature_map = np.einsum("ijuv,uv->ij", sliding_window_view(moved_f, (3, 
 '''),
     # ------------------------------------------------------------------ filter_vs_kernel, weights_shape
     Variant("filter_vs_kernel", "a list of lower-case letters", '''\
-filter_vs_kernel = ["a", "c", "e", "g"]
+filter_vs_kernel = ["h", "f", "c", "b"]
 '''),
     Variant("weights_shape", "a list instead of a tuple", '''\
 weights_shape = [3, 3, 3, 16]

@@ -255,8 +255,12 @@ def pool2d(x, size=2, stride=None, mode="max"):
     return f[:(H_out - 1) * stride + 1:stride, :(W_out - 1) * stride + 1:stride]
 '''),
     # --- pooling_purpose ----------------------------------------------------------
-    Variant("pooling_purpose", "pooling mixes channels", 'pooling_purpose = {"A", "B", "C", "D", "E", "G"}'),
-    Variant("pooling_purpose", "pooling learns weights", 'pooling_purpose = {"A", "B", "F"}'),
+    Variant("pooling_purpose", "pooling mixes channels (G)", 'pooling_purpose = {"A", "C", "D", "E", "G"}'),
+    Variant("pooling_purpose", "pooling learns weights (F)", 'pooling_purpose = {"A", "C", "F"}'),
+    Variant("pooling_purpose", "max pooling blind to every one-pixel shift (B)",
+            'pooling_purpose = {"A", "B", "C", "D", "E"}'),
+    Variant("pooling_purpose", "a smaller input means fewer weights in the next conv (H)",
+            'pooling_purpose = {"A", "C", "D", "E", "H"}'),
     # --- pool_shape -------------------------------------------------------------------
     Variant("pool_shape", "forgot the +1 ((224 - 2) / 2)", 'pool_shape = (111, 111, 64)'),
     Variant("pool_shape", "forgot the channels", 'pool_shape = (112, 112)'),

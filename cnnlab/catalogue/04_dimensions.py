@@ -235,6 +235,20 @@ layer_params = [760, 0, 0, 1820, 0, 0, 7 * 7 * 10 + 10]
             'alexnet_conv1 = {"output_shape": (54, 54, 96), "params": 34944}\n'),
     Variant("alexnet_conv1", "depth kept from the input",
             'alexnet_conv1 = {"output_shape": (55, 55, 3), "params": 34944}\n'),
+    Variant("alexnet_conv2", "pools with non-overlapping 3×3 windows (stride 3)",
+            'alexnet_conv2 = {"pool1_shape": (18, 18, 96), "conv2_shape": (18, 18, 256), "conv2_params": 307456}\n'),
+    Variant("alexnet_conv2", "forgets the +1 in the pooling size",
+            'alexnet_conv2 = {"pool1_shape": (26, 26, 96), "conv2_shape": (26, 26, 256), "conv2_params": 307456}\n'),
+    Variant("alexnet_conv2", "ignores the groups: each filter spans all 96 channels",
+            'alexnet_conv2 = {"pool1_shape": (27, 27, 96), "conv2_shape": (27, 27, 256), "conv2_params": 614656}\n'),
+    Variant("alexnet_conv2", "splits the filters by the groups too",
+            'alexnet_conv2 = {"pool1_shape": (27, 27, 96), "conv2_shape": (27, 27, 256), "conv2_params": 153728}\n'),
+    Variant("alexnet_conv2", "forgets conv2's biases",
+            'alexnet_conv2 = {"pool1_shape": (27, 27, 96), "conv2_shape": (27, 27, 256), "conv2_params": 307200}\n'),
+    Variant("alexnet_conv2", "keeps the input depth after conv2",
+            'alexnet_conv2 = {"pool1_shape": (27, 27, 96), "conv2_shape": (27, 27, 96), "conv2_params": 307456}\n'),
+    Variant("alexnet_conv2", "ignores the padding of conv2",
+            'alexnet_conv2 = {"pool1_shape": (27, 27, 96), "conv2_shape": (23, 23, 256), "conv2_params": 307456}\n'),
 ]
 
 # ----------------------------------------------------------------------------
@@ -374,6 +388,12 @@ def dense_param_count(input_shape, units, bias=True):
             'cifar_conv = {"output_shape": [32, 32, 10], "params": 760}\n'),
     Variant("alexnet_conv1", "plain numbers",
             'alexnet_conv1 = {"params": 34944, "output_shape": (55, 55, 96)}\n'),
+    Variant("alexnet_conv2", "plain numbers, lists, another key order",
+            'alexnet_conv2 = {"conv2_params": 307456, "conv2_shape": [27, 27, 256], "pool1_shape": [27, 27, 96]}\n'),
+    Variant("alexnet_conv2", "NumPy integers from a computation",
+            'import numpy as np\n_s = np.int64((55 - 3) // 2 + 1)\n'
+            'alexnet_conv2 = {"pool1_shape": (_s, _s, np.int64(96)), "conv2_shape": (_s, _s, np.int64(256)),\n'
+            '                 "conv2_params": np.int64(5 * 5 * 48 * 256 + 256)}\n'),
     Variant("weight_facts", "a list of lower-case letters",
             'weight_facts = ["a", "c", "d"]\n'),
     Variant("layer_shapes", "vectors written as lists",
