@@ -10,11 +10,14 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
 import yaml
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
+
+if TYPE_CHECKING:  # nbformat costs 0.4 s to import: only the commands that read a notebook pay it
+    import nbformat
 
 
 class CourseError(Exception):
@@ -117,6 +120,8 @@ class Course:
         return self.root / "source" / assignment_id / f"{notebook}.ipynb"
 
     def read_source(self, assignment_id: str, notebook: str) -> nbformat.NotebookNode:
+        import nbformat
+
         return nbformat.read(self.source_notebook(assignment_id, notebook), as_version=4)
 
     def nbgrader_config(self, **overrides) -> Config:

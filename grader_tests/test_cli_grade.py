@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -111,3 +112,17 @@ def test_without_isolation_student_code_is_refused_unless_the_ta_opts_out(course
     assert "WARNING" in proc.stderr and "--unsafe-no-sandbox" in proc.stderr
     result = json.loads(proc.stdout)
     assert result["score"] == result["max_score"] > 0
+
+
+def test_help_and_argument_errors_load_no_heavy_library(course_copy):
+    """`cnnlab --help`, `COMMAND --help` and argument errors answer at once (benchmarks/startup.py
+    times them): the entry point and its option parsing import none of the libraries that cost
+    tenths of seconds each; the command that needs one imports it when it runs."""
+    heavy = ("nbformat", "nbgrader", "numpy", "jsonschema", "matplotlib", "dask", "sqlalchemy", "nbconvert")
+    probe = ("import sys\nfrom cnnlab.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+             f"print('LOADED', sorted(m for m in {heavy!r} if m in sys.modules))")
+    for argv in (["--help"], ["grade", "--help"], ["autograde", "--help"], ["export", "--help"], ["grade"],
+                 ["nosuchcommand"]):
+        proc = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True,
+                              env=run_env(), cwd=course_copy.root, timeout=60)
+        assert "LOADED []" in proc.stdout, (argv, proc.stdout[-500:], proc.stderr[-500:])
