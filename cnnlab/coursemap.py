@@ -31,7 +31,7 @@ def render(course: Course) -> str:
             if ids:
                 pts = sum(points.get((a.id, gid), 0) for gid in ids)
                 questions.append(f"{q['text']} ({pts:g})")
-        links = [course.video_link(vid) for vid in a.videos]
+        links = [course.video_link(vid).replace("|", "\\|") for vid in a.videos]  # a title's | is no column
         total = sum(p for (aid, _), p in points.items() if aid == a.id)
         lines.append(f"| `{a.id}` {a.title} ({total:g} points) | " + "<br>".join(questions) + " | "
                      + "<br>".join(links) + " |")

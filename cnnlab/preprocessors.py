@@ -107,7 +107,7 @@ def literal(text: str) -> str:
 
 
 def _video_index(config, resources) -> dict[str, list[str]]:
-    """{grade_id: ['[StatQuest: title](url) ≈ 3:00', ...]} for the assignment being fed back."""
+    """{grade_id: ['[StatQuest: title](url): max pooling', ...]} for the assignment being fed back."""
     import os
 
     try:
@@ -124,7 +124,7 @@ def _video_index(config, resources) -> dict[str, list[str]]:
         for gid in (q.get("assessed_by") or {}).get(assignment, []):
             for vid, mark in (q.get("videos") or {}).items():
                 if vid in videos:
-                    link = f"{course.video_link(vid)} {mark}"
+                    link = f"{course.video_link(vid)}: {mark}"
                     if link not in out.setdefault(gid, []):
                         out[gid].append(link)
     return out

@@ -97,3 +97,52 @@ def test_every_listed_notebook_exists(course):
     for a in course.assignments:
         for nb in a.notebooks:
             assert course.source_notebook(a.id, nb).is_file()
+
+
+MINUTE = re.compile(r"≈\s*\d|\b\d{1,2}:\d{2}\b|[?&]t=\d")
+
+
+def test_no_video_is_cited_by_a_minute_that_was_never_checked(course):
+    """The minute marks were set from memory and could not be checked against the videos: questions
+    point into videos by topic, and the lessons link whole videos (course.yml's header says how an
+    instructor who has checked a minute may add it)."""
+    for q in course.questions:
+        for vid, where in (q.get("videos") or {}).items():
+            assert where and not MINUTE.search(str(where)), f"{q['id']}: {vid} is cited as {where!r}"
+    for a in course.assignments:
+        for nb in a.notebooks:
+            for cell in course.read_source(a.id, nb).cells:
+                if cell.cell_type == "markdown":
+                    assert not MINUTE.search(cell.source), f"{a.id}/{nb}: {MINUTE.search(cell.source).group()!r}"
+
+
+def _page_videos() -> dict[str, tuple[str, str]]:
+    """{url: (title, by)} of the course page's video links ('Video: TITLE, BY')."""
+    page = COURSE_PAGE.read_text(encoding="utf-8")
+    return {url: tuple(text.rsplit(", ", 1)) for url, text in
+            re.findall(r'<a href="(https://www\.youtube\.com/[^"]+)"[^>]*>Video: ([^<]+)</a>', page)}
+
+
+def test_videos_are_titled_and_ordered_as_on_the_course_page(course):
+    page = _page_videos()
+    assert len(page) == 6
+    videos = course.videos
+    for vid, v in videos.items():
+        if v["url"] in page:
+            assert (v["title"], v["by"]) == page[v["url"]], f"{vid}: the course page calls it {page[v['url']]}"
+        else:   # the page's AlexNet link is empty; it quotes the paper's title
+            assert f'"{v["title"]}"' in COURSE_PAGE.read_text(encoding="utf-8"), vid
+    assert [v["url"] for v in videos.values() if v["url"] in page] == list(page)   # the page's order
+
+
+def test_the_lessons_link_each_video_by_its_course_page_title(course):
+    page = _page_videos()
+    seen = 0
+    for a in course.assignments:
+        for nb in a.notebooks:
+            for cell in course.read_source(a.id, nb).cells:
+                for text, url in re.findall(r"\[([^\]]+)\]\((https://www\.youtube\.com/[^)\s]+)\)", cell.source):
+                    if url in page:
+                        assert text == page[url][0], f"{a.id}/{nb} links {url} as {text!r}, the page as {page[url][0]!r}"
+                        seen += 1
+    assert seen >= 8
