@@ -23,6 +23,7 @@ from conftest import assignment_ids
 STATED = re.compile(r"\((\d+(?:\.\d+)?(?:\s*\+\s*\d+(?:\.\d+)?)*) points?\)")
 EXERCISE = re.compile(r"^#{2,4} Exercises? ")
 PART = re.compile(r"^\*\*\(([a-z])\)\*\*")
+TOTAL = re.compile(r"(?:worth|Total:) \*\*(\d+(?:\.\d+)?) points\*\*")
 
 
 def _stated(text: str) -> float | None:
@@ -95,6 +96,8 @@ def test_test_cells_and_totals_state_the_recorded_points(course, assignment_id):
                 stated = _stated(c.source.splitlines()[0])
                 if stated is not None:
                     assert stated == total, f"{nb}: the grading section says {stated:g} points; the cells hold {total:g}"
+            for said in (TOTAL.findall(c.source) if c.cell_type == "markdown" else []):
+                assert float(said) == total, f"{nb}: the notebook says it is worth {said} points; the cells hold {total:g}"
             meta = nbgrader_meta(c)
             if c.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
                 continue

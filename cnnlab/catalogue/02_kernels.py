@@ -100,16 +100,38 @@ vertical_edge_kernel = np.zeros((3, 3))
 '''),
     # ------------------------------------------------------------------ shifted_feature_map
     Variant("shifted_feature_map", "rolled the wrong way", '''\
-shifted_feature_map = np.roll(fmap, shift=(-2, -3), axis=(0, 1))
+shifted_feature_map = np.roll(fmap, shift=(-1, 1), axis=(0, 1))
 '''),
-    Variant("shifted_feature_map", "rows and columns swapped", '''\
-shifted_feature_map = np.roll(fmap, shift=(3, 2), axis=(0, 1))
+    Variant("shifted_feature_map", "copied the figure's shift", '''\
+shifted_feature_map = np.roll(fmap, shift=(2, 3), axis=(0, 1))
+'''),
+    Variant("shifted_feature_map", "left taken as a positive column shift", '''\
+shifted_feature_map = np.roll(fmap, shift=(1, 1), axis=(0, 1))
 '''),
     Variant("shifted_feature_map", "the feature map does not move", '''\
 shifted_feature_map = fmap.copy()
 '''),
     Variant("shifted_feature_map", "moved the image instead of the feature map", '''\
-shifted_feature_map = np.roll(letter_f, shift=(2, 3), axis=(0, 1))
+shifted_feature_map = np.roll(letter_f, shift=(1, -1), axis=(0, 1))
+'''),
+    # ------------------------------------------------------------------ peak_window
+    Variant("peak_window", "takes the map's index for the window's centre", '''\
+peak_window = {"top_left": (4, 2), "centre": (5, 4)}
+'''),
+    Variant("peak_window", "column before row", '''\
+peak_window = {"top_left": (4, 5), "centre": (6, 6)}
+'''),
+    Variant("peak_window", "every window's centre is one pixel in (a 3×3 habit)", '''\
+_i, _j = np.unravel_index(np.argmax(bar_map), bar_map.shape)
+peak_window = {"top_left": (int(_i), int(_j)), "centre": (int(_i) + 1, int(_j) + 1)}
+'''),
+    Variant("peak_window", "the smallest value instead of the largest", '''\
+_i, _j = np.unravel_index(np.argmin(bar_map), bar_map.shape)
+peak_window = {"top_left": (int(_i), int(_j)), "centre": (int(_i) + 1, int(_j) + 2)}
+'''),
+    Variant("peak_window", "np.argmax's flat index read as a position", '''\
+_k = int(np.argmax(bar_map))
+peak_window = {"top_left": (_k // 10, _k % 10), "centre": (_k // 10 + 1, _k % 10 + 2)}
 '''),
     # ------------------------------------------------------------------ filter_vs_kernel
     Variant("filter_vs_kernel", "one feature map per colour channel (A ticked)", '''\
@@ -391,11 +413,21 @@ vertical_edge_kernel = np.array([[0.0, -0.1, 0.1],
     # ------------------------------------------------------------------ shifted_feature_map
     Variant("shifted_feature_map", "moved by slicing into zeros", '''\
 shifted_feature_map = np.zeros_like(fmap)
-shifted_feature_map[2:, 3:] = fmap[:-2, :-3]
+shifted_feature_map[1:, :-1] = fmap[:-1, 1:]
 '''),
-    Variant("shifted_feature_map", "recomputed on moved_f with stride tricks", '''\
+    Variant("shifted_feature_map", "recomputed on the moved letter with stride tricks", '''\
 from numpy.lib.stride_tricks import sliding_window_view
-shifted_feature_map = np.einsum("ijuv,uv->ij", sliding_window_view(moved_f, (3, 3)), edge_kernel)
+shifted_feature_map = np.einsum("ijuv,uv->ij", sliding_window_view(np.roll(letter_f, (1, -1), axis=(0, 1)), (3, 3)),
+                                edge_kernel)
+'''),
+    # ------------------------------------------------------------------ peak_window
+    Variant("peak_window", "read off the figure, as lists", '''\
+peak_window = {"centre": [6, 6], "top_left": [5, 4]}
+'''),
+    Variant("peak_window", "np.where on the maximum, NumPy integers", '''\
+_rows, _cols = np.where(bar_map == bar_map.max())
+peak_window = {"top_left": (_rows[0], _cols[0]),
+               "centre": (_rows[0] + bar_kernel.shape[0] // 2, _cols[0] + bar_kernel.shape[1] // 2)}
 '''),
     # ------------------------------------------------------------------ filter_vs_kernel, weights_shape
     Variant("filter_vs_kernel", "a list of lower-case letters", '''\

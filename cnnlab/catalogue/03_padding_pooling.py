@@ -54,8 +54,9 @@ def zero_pad(x, pad):
     return out
 '''),
     # --- padding_purpose ----------------------------------------------------------
-    Variant("padding_purpose", "padding adds information", 'padding_purpose = {"A", "B", "C", "D"}'),
-    Variant("padding_purpose", "sharper image, fewer computations", 'padding_purpose = {"A", "E", "F"}'),
+    Variant("padding_purpose", "padding adds information (C)", 'padding_purpose = {"B", "C", "D", "F"}'),
+    Variant("padding_purpose", "learned frame, fewer computations (A, E)", 'padding_purpose = {"A", "B", "E"}'),
+    Variant("padding_purpose", "thinks padding saves work (E)", 'padding_purpose = {"B", "D", "E", "F"}'),
     # --- same_padding ---------------------------------------------------------------
     Variant("same_padding", "total padding instead of per side", 'same_padding = {3: 2, 5: 4, 7: 6}'),
     Variant("same_padding", "padding equal to the kernel size", 'same_padding = {3: 3, 5: 5, 7: 7}'),
