@@ -37,6 +37,8 @@ __all__ = [
     "FORBIDDEN_LIBRARIES",
     "Case",
     "Check",
+    "whole_number",
+    "whole_shape",
     "Call",
     "Outcome",
     "case",
@@ -117,6 +119,22 @@ class Check:
     label: str
     predicate: Callable[[Any], bool]
     hint: str = ""
+
+
+def whole_number(x) -> int | None:
+    """x as an int when it is a whole number (an int, a NumPy integer, or a float with no
+    fraction), else None. A bool is not a count: True is not 1 here. Value items' checks
+    compare answers through this, so 760, np.int64(760) and 760.0 are one answer."""
+    if isinstance(x, bool) or not isinstance(x, (int, np.integer, float, np.floating)):
+        return None
+    return int(x) if float(x).is_integer() else None
+
+
+def whole_shape(s) -> tuple:
+    """A shape as a tuple of whole_number()s; a bare number is a 1-D shape, (n,)."""
+    if whole_number(s) is not None:
+        return (whole_number(s),)
+    return tuple(whole_number(d) for d in s)
 
 
 @dataclass
