@@ -42,11 +42,19 @@ def _notebooks(course):
             yield a.id, nb, course.read_source(a.id, nb)
 
 
-HEADING = re.compile(r"^(#+) ", re.M)
+HEADING = re.compile(r"^#+ ")
 
 
 def _level(line: str) -> int:
     return len(line) - len(line.lstrip("#"))
+
+
+def _ends(kind: str, level: int, other: str, other_level: int) -> bool:
+    """Whether a later mark ends an exercise heading or a part: a part ends at the next mark of
+    any kind; an exercise at the next heading of its level or above (its own parts do not end it)."""
+    if kind == "part":
+        return True
+    return other != "part" and other_level <= level
 
 
 def _exercise_spans(cells) -> list[tuple[str, float | None, float]]:
@@ -66,9 +74,7 @@ def _exercise_spans(cells) -> list[tuple[str, float | None, float]]:
     for k, (i, line, kind, level) in enumerate(marks):
         if kind == "heading":
             continue
-        ends = (j for j, _, other, lv in marks[k + 1:] if (lv <= level if kind == "exercise" else True)
-                and (other != "part" or kind == "part"))
-        end = next(ends, len(cells))
+        end = next((j for j, _, other, lv in marks[k + 1:] if _ends(kind, level, other, lv)), len(cells))
         out.append((line, _stated(line), sum(_points(c) for c in cells[i:end])))
     return out
 
