@@ -48,6 +48,7 @@ __all__ = [
     "check_order",
     "check_number",
     "check_value",
+    "check_trained",
     "forbidden_calls",
     "call_case",
     "judge_case",
@@ -306,8 +307,34 @@ def _shape_shown(shape) -> str:
     return str(shape) if small else "an unusual shape"
 
 
-def _compare(result, expected, returns: str, rtol: float, atol: float) -> str:
-    """'' when `result` matches `expected`, else what is wrong (no values)."""
+def _compare(result, expected, returns, rtol: float, atol: float, parts: Sequence[str] = ()) -> str:
+    """'' when `result` matches `expected`, else what is wrong (no values).
+
+    returns -- "array", "same-dtype", "int", "float" (a real number: a Python or
+               NumPy float, or a 0-d array), or a tuple of these for a function
+               that returns a tuple (05's backward passes), whose `parts` name
+               each element in the report ("dweights: wrong values in ...").
+    """
+    if isinstance(returns, (tuple, list)):
+        names = list(parts) + [f"element {i + 1}" for i in range(len(parts), len(returns))]
+        if not isinstance(result, (tuple, list)):
+            return f"returned {type_name(result)}, expected a tuple ({', '.join(names)})"
+        if len(result) != len(returns):
+            return f"returned {len(result)} values, expected {len(returns)} ({', '.join(names)})"
+        for name, got, want, kind in zip(names, result, expected, returns):
+            problem = _compare(got, want, kind, rtol, atol)
+            if problem:
+                return f"{name}: {problem}"
+        return ""
+    if returns == "float":
+        if isinstance(result, np.ndarray) and result.shape == ():
+            result = result[()]
+        if isinstance(result, (bool, np.bool_)) or not isinstance(result, (float, np.floating, int, np.integer)):
+            return f"returned {type_name(result)}, expected a number (a float)"
+        if not np.isfinite(float(result)):
+            return "returned a value that is not finite (inf or nan): is something overflowing?"
+        return "" if math.isclose(float(result), float(expected), rel_tol=rtol, abs_tol=atol) \
+            else "the value is not right"
     if returns == "int":
         if isinstance(result, bool) or not isinstance(result, (int, np.integer)):
             return f"returned {type_name(result)}, expected a whole number (int)"
@@ -367,10 +394,22 @@ def call_case(func: Callable, c: Case) -> tuple[tuple, Call]:
     return pristine, Call(returned=result, after=tuple(args), after_kwargs=dict(kwargs), shares_input=shares)
 
 
+def _unchanged(after, before, input_tol: tuple | None) -> bool:
+    if input_tol is not None and isinstance(after, np.ndarray) and isinstance(before, np.ndarray):
+        return (after.shape == before.shape and after.dtype == before.dtype
+                and np.allclose(after, before, rtol=input_tol[0], atol=input_tol[1]))
+    return _same_value(after, before)
+
+
 def judge_case(c: Case, pristine: tuple, call: Call, reference: Callable | None, *,
-               returns: str = "array", rtol: float = 1e-6, atol: float = 1e-8) -> Outcome:
+               returns="array", rtol: float = 1e-6, atol: float = 1e-8, parts: Sequence[str] = (),
+               input_tol: tuple | None = None) -> Outcome:
     """Whether one call did what the case asks. Pure: no student code runs here
-    (a predicate or the reference are the instructor's, the values are data)."""
+    (a predicate or the reference are the instructor's, the values are data).
+
+    input_tol -- (rtol, atol) within which an array argument must be as it was
+                 (None: exactly): numerical_gradient may perturb x and put it back,
+                 which restores each element only up to rounding."""
     if call.timed_out:
         return Outcome(c.label, False, "did not finish in time (an infinite loop?)")
     if call.raised:
@@ -381,7 +420,7 @@ def judge_case(c: Case, pristine: tuple, call: Call, reference: Callable | None,
         return Outcome(c.label, False, f"raised {call.raised[0]}{said}{expected}")
     before = list(pristine[0]) + list(pristine[1].values())
     after = list(call.after) + [call.after_kwargs.get(k, _MISSING) for k in pristine[1]]
-    if len(after) != len(before) or not all(_same_value(a, b) for a, b in zip(after, before)):
+    if len(after) != len(before) or not all(_unchanged(a, b, input_tol) for a, b in zip(after, before)):
         return Outcome(c.label, False, "changed its input array; work on a copy")
     if call.shares_input:
         return Outcome(c.label, False, "returned its input (or a view of it); return a new array")
@@ -398,17 +437,17 @@ def judge_case(c: Case, pristine: tuple, call: Call, reference: Callable | None,
         ref_args, ref_kwargs = copy.deepcopy(pristine)
         expected = reference(*ref_args, **ref_kwargs)
         try:
-            problem = _compare(result, expected, returns, rtol, atol)
+            problem = _compare(result, expected, returns, rtol, atol, parts)
         except Exception as exc:  # a result the comparison cannot handle is simply wrong
             problem = f"returned {type_name(result)}, which could not be compared ({type(exc).__name__})"
     return Outcome(c.label, not problem, problem)
 
 
-def run_cases(func: Callable, reference: Callable | None, cases: Sequence[Case], *,
-              returns: str = "array", rtol: float = 1e-6, atol: float = 1e-8) -> list[Outcome]:
+def run_cases(func: Callable, reference: Callable | None, cases: Sequence[Case], **options) -> list[Outcome]:
     """Call `func` on every case; compare with `reference` (or the case's own
-    check). Returns plain outcomes; never raises on the student's behalf."""
-    return [judge_case(c, *call_case(func, c), reference, returns=returns, rtol=rtol, atol=atol) for c in cases]
+    check); `options` as for `judge_case`. Returns plain outcomes; never raises
+    on the student's behalf."""
+    return [judge_case(c, *call_case(func, c), reference, **options) for c in cases]
 
 
 def _score(outcomes: Sequence[Outcome], points: float) -> float:
@@ -452,13 +491,17 @@ def _nothing(name: str, points: float, message: str) -> float:
 
 
 def check_function(name: str, reference: Callable, cases: Sequence[Case], points: float, *,
-                   returns: str = "array", rtol: float = 1e-6, atol: float = 1e-8,
-                   forbid_libraries: bool = True, namespace: dict | None = None) -> float:
+                   returns="array", rtol: float = 1e-6, atol: float = 1e-8, parts: Sequence[str] = (),
+                   input_tol: tuple | None = None, forbid_libraries: bool = True,
+                   namespace: dict | None = None) -> float:
     """Grade the student's function `name` on `cases`; returns the points earned.
 
     returns -- "array": a float ndarray compared element-wise with the reference
                "same-dtype": an ndarray with the reference's dtype (zero_pad keeps it)
                "int": a whole number (sizes, counts)
+               "float": a real number (a loss)
+               a tuple of these: a tuple of that many results, named by `parts`
+    input_tol -- see `judge_case` (numerical_gradient)
     A result that is one of the inputs, or a view of one, never passes: the
     caller changing it would change their own image.
     Each case is worth the same share of `points`.
@@ -468,12 +511,16 @@ def check_function(name: str, reference: Callable, cases: Sequence[Case], points
         return report_function(name, cases, None, [], reference, points)
     used = forbidden_calls(func) if forbid_libraries else []
     calls = [] if used else [call_case(func, c) for c in cases]
-    return report_function(name, cases, calls, used, reference, points, returns=returns, rtol=rtol, atol=atol)
+    return report_function(name, cases, calls, used, reference, points, returns=returns, rtol=rtol, atol=atol,
+                           parts=parts, input_tol=input_tol)
+
+
+#: The check_function options that say how a result is judged (the verifier passes the same ones).
+JUDGING_OPTIONS = ("returns", "rtol", "atol", "parts", "input_tol")
 
 
 def report_function(name: str, cases: Sequence[Case], calls: Sequence[tuple[tuple, Call]] | None,
-                    forbidden: Sequence[str], reference: Callable | None, points: float, *,
-                    returns: str = "array", rtol: float = 1e-6, atol: float = 1e-8) -> float:
+                    forbidden: Sequence[str], reference: Callable | None, points: float, **options) -> float:
     """Judge recorded calls, print the student's report, return the score.
 
     The one place a function item is scored: `check_function` in the kernel
@@ -485,8 +532,7 @@ def report_function(name: str, cases: Sequence[Case], calls: Sequence[tuple[tupl
     if forbidden:
         return _nothing(name, points, f"uses {', '.join(forbidden)}: a library convolution or pooling earns no "
                         "credit here. Write it with NumPy (np.einsum and stride tricks are fine).")
-    outcomes = [judge_case(c, pristine, call, reference, returns=returns, rtol=rtol, atol=atol)
-                for c, (pristine, call) in zip(cases, calls)]
+    outcomes = [judge_case(c, pristine, call, reference, **options) for c, (pristine, call) in zip(cases, calls)]
     outcomes += [Outcome(c.label, False, "was not run") for c in cases[len(outcomes):]]
     score = _score(outcomes, points)
     return _report(name, outcomes, {c.label: c.hint for c in cases}, score, points)
@@ -593,6 +639,52 @@ def check_number(name: str, expected: float, points: float, *, hint: str = "",
     _emit([Unit("the number", ok, feedback)])
     print(f"{name}: {score:g} of {points:g} points")
     print(f"  {PASS} right" if ok else f"  {FAIL} {feedback}")
+    return score
+
+
+def check_trained(name: str, points: float, *, data: str, predict: str, test_size: int, seed: int,
+                  thresholds: Sequence[float], given: Sequence[str] = (), hint: str = "",
+                  namespace: dict | None = None) -> float:
+    """A trained network, graded through its learned parameters only (05's X-vs-O net).
+
+    `predict(value, images)` (the course's own forward pass) labels a test set
+    `data(test_size, seed)` drawn with a seed the student never sees; each of
+    `thresholds` (accuracies, ascending) that is reached earns an equal share.
+    `given` names the locked cells of source/ that define `data` and `predict`:
+    the verifier takes both from there (items/key.py), never from the student's
+    kernel, and the test set is drawn in the grader's process only (this item's
+    hidden block is never sent to the sandbox, grading/plan.py). `predict`
+    raising ValueError means the parameters do not fit the architecture; its
+    message (the instructor's words) is shown.
+    """
+    value = _lookup(name, namespace)
+    if value is _MISSING:
+        return _missing(name, points, what="variable")
+    make_data, labeller = _lookup(data, namespace), _lookup(predict, namespace)
+    if make_data is _MISSING or labeller is _MISSING:
+        return _nothing(name, points, f"the notebook's own `{data}` and `{predict}` were not found: run the "
+                        "notebook from the top.")
+    images, labels = make_data(test_size, seed)
+    try:
+        predicted = np.asarray(_quietly(lambda: labeller(copy.deepcopy(value), images)))
+        if predicted.shape != np.shape(labels):
+            raise ValueError("the forward pass did not give one label per image")
+    except ValueError as exc:
+        return _nothing(name, points, f"{name} does not fit the network: {exc}")
+    except Exception as exc:
+        return _nothing(name, points, f"{name} could not be used by the forward pass ({type(exc).__name__}): "
+                        "keep it a dict of NumPy arrays with the keys and shapes the notebook gives.")
+    accuracy = float(np.mean(predicted == labels))
+    reached = [accuracy >= t for t in thresholds]
+    score = _score([Outcome("", ok) for ok in reached], points)
+    _emit([Unit(f"accuracy of at least {t:.0%}", ok, "" if ok else
+                f"accuracy of at least {t:.0%}: not reached." + (f" {hint}" if hint else ""))
+           for t, ok in zip(thresholds, reached)])
+    print(f"{name}: {accuracy:.1%} of {len(labels)} hidden test images classified right "
+          f"\u2192 {score:g} of {points:g} points")
+    for t, ok in zip(thresholds, reached):
+        print(f"  {PASS} at least {t:.0%}" if ok else
+              f"  {FAIL} at least {t:.0%}: not reached." + (f" {hint}" if hint else ""))
     return score
 
 

@@ -30,6 +30,9 @@ class Assignment:
     title: str
     notebooks: list[str]
     videos: list[str] = field(default_factory=list)
+    #: Assignments that must be due before this one is released (05 gives away 02's and 03's
+    #: forward passes in a locked cell, so it comes out only after their answers are in).
+    release_after: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -42,7 +45,8 @@ class Course:
 
     @property
     def assignments(self) -> list[Assignment]:
-        return [Assignment(a["id"], a["title"], list(a["notebooks"]), list(a.get("videos", [])))
+        return [Assignment(a["id"], a["title"], list(a["notebooks"]), list(a.get("videos", [])),
+                           list(a.get("release_after", [])))
                 for a in self.data.get("assignments", [])]
 
     def assignment(self, assignment_id: str) -> Assignment:

@@ -33,7 +33,9 @@ def render(course: Course) -> str:
                 questions.append(f"{q['text']} ({pts:g})")
         links = [course.video_link(vid).replace("|", "\\|") for vid in a.videos]  # a title's | is no column
         total = sum(p for (aid, _), p in points.items() if aid == a.id)
-        lines.append(f"| `{a.id}` {a.title} ({total:g} points) | " + "<br>".join(questions) + " | "
+        after = (f"<br>*released after {' and '.join(f'`{b}`' for b in a.release_after)} are due*"
+                 if a.release_after else "")
+        lines.append(f"| `{a.id}` {a.title} ({total:g} points){after} | " + "<br>".join(questions) + " | "
                      + "<br>".join(links) + " |")
     return "\n".join(lines)
 

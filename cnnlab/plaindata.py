@@ -9,7 +9,8 @@ Anything the codec does not know (an object whose ``__eq__`` is always true,
 a generator, a module) travels as its type name only and decodes to an
 `Opaque` that equals nothing.
 
-Tuples, sets and dicts keep their type (a shape given as a list is not a
+The grader's scalar functions (scalarfns.py, for 05's numerical_gradient)
+travel by name. Tuples, sets and dicts keep their type (a shape given as a list is not a
 tuple); NumPy scalars keep their dtype (``np.int64(3)`` is not ``3``).
 """
 from __future__ import annotations
@@ -20,6 +21,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from .scalarfns import FUNCTIONS, ScalarFunction
 
 #: Largest array (bytes of .npy) and whole payload the verifier accepts.
 MAX_ARRAY_BYTES = 4 * 1024**2
@@ -100,6 +103,8 @@ def encode(value, depth: int = 0, budget: list | None = None):
         if array.nbytes > MAX_ARRAY_BYTES:
             return {"t": "opaque", "type": kind.__name__, "why": f"too large ({array.nbytes} bytes)"}
         return {"t": "ndarray" if isinstance(value, np.ndarray) else "npscalar", "v": _npy(array)}
+    if kind is ScalarFunction:  # a function the grader hands to numerical_gradient travels by name
+        return {"t": "scalarfn", "v": value.name}
     return {"t": "opaque", "type": kind.__name__, "why": "not plain data"}
 
 
@@ -165,6 +170,10 @@ def decode(data, depth: int = 0, budget: list | None = None):
         if array.shape != ():
             raise PlainDataError("malformed NumPy scalar")
         return array[()]
+    if tag == "scalarfn":
+        if type(value) is not str or value not in FUNCTIONS:
+            raise PlainDataError("unknown scalar function")
+        return ScalarFunction(value)
     if tag == "opaque":
         name, why = data.get("type"), data.get("why")
         return Opaque(str(name)[:80] if name is not None else "object", str(why)[:80] if why else "not plain data")

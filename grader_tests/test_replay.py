@@ -8,6 +8,7 @@ import pytest
 
 from cnnlab import checks
 from cnnlab.items.hidden import hidden_items
+from cnnlab.items.key import GIVEN_PREFIX
 from cnnlab.nbtools import grade_id, instructor_answers, nbgrader_meta
 
 from conftest import assignment_ids
@@ -30,13 +31,16 @@ def test_instructor_answers_pass_every_replayed_case(course, assignment_id):
     for nb_name in course.assignment(assignment_id).notebooks:
         source = course.read_source(assignment_id, nb_name)
         answers = instructor_answers(source)
+        given_cells = [c.source for c in source.cells if (grade_id(c) or "").startswith(GIVEN_PREFIX)]
         for gid, item in hidden_items(source).items():
             if item.kind != "function":
                 continue
             ns = {"np": np}
-            exec(answers[f"{item.name}_answer"], ns)  # a function answer stands on its own
+            for given in given_cells:  # 05's answers build on the forward passes its locked cell gives
+                exec(given, ns)
+            exec(answers[f"{item.name}_answer"], ns)  # otherwise a function answer stands on its own
             reference, cases = item.args[0], item.args[1]
-            options = {k: v for k, v in item.kwargs.items() if k in ("returns", "rtol", "atol")}
+            options = {k: v for k, v in item.kwargs.items() if k in checks.JUDGING_OPTIONS}
             outcomes = checks.run_cases(ns[item.name], reference, cases, **options)
             assert outcomes, gid
             failed = [f"{o.label}: {o.reason}" for o in outcomes if not o.passed]
@@ -54,7 +58,7 @@ def test_catalogued_mistakes_fail_replayed_cases(course, assignment_id):
                 continue
             mine = [m for m in mistakes if m.item == item.name]
             assert mine, gid
-            options = {k: v for k, v in item.kwargs.items() if k in ("returns", "rtol", "atol")}
+            options = {k: v for k, v in item.kwargs.items() if k in checks.JUDGING_OPTIONS}
             for mistake in mine:
                 ns = {"np": np}
                 exec(mistake.code, ns)

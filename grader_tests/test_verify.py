@@ -14,7 +14,7 @@ from cnnlab import checks, probe
 from cnnlab.grading.plan import plan_steps, probe_spec, salvage_steps, visible_part
 from cnnlab.items.hidden import hidden_block
 from cnnlab.grading.verify import judge
-from cnnlab.items.key import AnswerKeyError, _build_key, check_source
+from cnnlab.items.key import GIVEN_PREFIX, AnswerKeyError, _build_key, check_source
 from cnnlab.nbtools import grade_id, instructor_answers, nbgrader_meta
 from cnnlab.simulate import load_catalogue
 
@@ -26,10 +26,17 @@ def _key(course, assignment_id):
     return check_source(course.read_source(assignment_id, nb_name), assignment_id, nb_name)
 
 
-def _function(code: str, name: str):
+def _function(code: str, name: str, given: tuple[str, ...] = ()):
     ns = {"np": np}
+    for cell in given:  # 05's answers build on the forward passes its locked cell gives
+        exec(cell, ns)
     exec(code, ns)
     return ns[name]
+
+
+def _given(course, assignment_id) -> tuple[str, ...]:
+    source = course.read_source(assignment_id, course.assignment(assignment_id).notebooks[0])
+    return tuple(c.source for c in source.cells if (grade_id(c) or "").startswith(GIVEN_PREFIX))
 
 
 def _probe_report(key_item, func) -> dict:
@@ -54,18 +61,19 @@ def test_verifier_and_in_notebook_check_agree_on_every_catalogued_function(cours
     mistakes, alternatives = load_catalogue(assignment_id)
     answers = instructor_answers(course.read_source(assignment_id, course.assignment(assignment_id).notebooks[0]))
     functions = {k.item.name: k for k in key.items.values() if k.item.kind == "function"}
+    given = _given(course, assignment_id)
     tried = 0
     for variant in [*mistakes, *alternatives]:
         if variant.item not in functions or "scipy" in variant.name:
             continue
         key_item = functions[variant.item]
-        func = _function(variant.code, variant.item)
+        func = _function(variant.code, variant.item, given)
         expected_score, expected_text = _in_kernel(key_item, func)
         verdict = judge(key_item, _probe_report(key_item, func), forbidden=[])
         assert (verdict.score, verdict.report) == (expected_score, expected_text), variant.name
         tried += 1
     for name, key_item in functions.items():
-        verdict = judge(key_item, _probe_report(key_item, _function(answers[f"{name}_answer"], name)), [])
+        verdict = judge(key_item, _probe_report(key_item, _function(answers[f"{name}_answer"], name, given)), [])
         assert verdict.score == key_item.points and not verdict.problem
     assert tried >= 4 or not functions
 

@@ -5,8 +5,9 @@
 2. One probe cell per graded item (probe.py): the student's functions called
    on the hidden cases' inputs, their values read, all handed back as plain
    data. The inputs travel in the probe cell as data; no expected value does.
-3. The hidden blocks, one cell each: the in-notebook checks, whose report is
-   the student's feedback and the TA's evidence.
+3. The hidden blocks, one cell each: the in-notebook checks, the TA's evidence
+   (all but a trained network's, whose hidden test set must not enter the
+   sandbox: the verifier alone judges it).
 
 No hidden test source reaches the kernel before every probe has reported, so
 nothing in a hidden block (a reference, an answer) can feed the data the
@@ -69,8 +70,9 @@ def plan_steps(nb, items: dict[str, HiddenItem]) -> list[Step]:
             cells.append(Step("cell", index, cell.source))
             continue
         cells.append(Step("cell", index, visible_part(cell.source)))
-        hidden.append(Step("hidden", index, block, grade_id(cell)))
         item = items.get(grade_id(cell))
+        if item is None or item.runs_in_kernel:  # a trained network's test set stays out of the sandbox
+            hidden.append(Step("hidden", index, block, grade_id(cell)))
         if item is not None:
             probes.append(Step("probe", index, probe_source(item), item.grade_id))
     return cells + probes + hidden

@@ -98,12 +98,14 @@ def judge(key: KeyItem, entry: dict, forbidden: list[str]) -> Verdict:
                 calls = [(copy.deepcopy((c.args, c.kwargs)), _decode_call(d)) for c, d in zip(item.cases, raw)]
                 reported = report.get("forbidden") or []
                 forbidden = sorted(set(forbidden) | {str(n)[:80] for n in reported if isinstance(n, str)})
-            options = {k: v for k, v in item.kwargs.items() if k in ("returns", "rtol", "atol")}
+            options = {k: v for k, v in item.kwargs.items() if k in checks.JUDGING_OPTIONS}
             score, text = _printed(lambda: checks.report_function(item.name, item.cases, calls, forbidden,
                                                                   key.reference, points, **options))
             used = tuple(forbidden) if found else ()
         else:
             namespace = {item.name: decode(report.get("value"))} if found else {}
+            if item.kind == "trained":  # judged with the course's own data and forward pass, from source/
+                namespace.update(key.reference)
             check = getattr(checks, f"check_{item.kind}")
             score, text = _printed(lambda: check(item.name, *item.args, points=points, namespace=namespace,
                                                  **item.kwargs))
@@ -172,7 +174,8 @@ class VerifyScores(NbGraderPreprocessor):
             if _timed_out(entry):
                 result.timeouts += 1
                 result.flags.append(f"{gid}: the student's function ran out of time on a hidden case")
-            in_notebook = _in_notebook_score(cell)
+            # a block that never ran in the kernel (a trained network's) left no evidence to compare
+            in_notebook = _in_notebook_score(cell) if key_item.item.runs_in_kernel else verdict.score
             text = verdict.report
             if in_notebook is None or abs(in_notebook - verdict.score) >= 0.005:
                 result.disagreements[gid] = {"in_notebook": in_notebook, "verified": verdict.score,

@@ -19,7 +19,7 @@ from .. import checks
 from ..nbtools import grade_id, nbgrader_meta
 
 KINDS = {"check_function": "function", "check_choices": "choices", "check_order": "order",
-         "check_number": "number", "check_value": "value"}
+         "check_number": "number", "check_value": "value", "check_trained": "trained"}
 
 
 class ReplayError(Exception):
@@ -29,7 +29,7 @@ class ReplayError(Exception):
 @dataclass
 class HiddenItem:
     grade_id: str
-    kind: str                       # function | choices | order | number | value
+    kind: str                       # function | choices | order | number | value | trained
     name: str                       # the student's object the block checks
     points: float                   # from the block's call; the gradebook's must agree
     args: tuple = ()                # the check_* call's other positional arguments
@@ -54,7 +54,16 @@ class HiddenItem:
             return len({str(c).strip().upper() for c in self.args[0]})
         if self.kind == "order":
             return len(self.args[0])
+        if self.kind == "trained":
+            return len(self.kwargs["thresholds"])
         return 1  # number: right or wrong as a whole
+
+    @property
+    def runs_in_kernel(self) -> bool:
+        """Whether the hidden block is sent to the student's kernel as the TA's evidence.
+        A trained network's is not: its hidden test set must never enter the sandbox,
+        so the verifier's judgement is the only one (checks.check_trained)."""
+        return self.kind != "trained"
 
     def hints(self) -> dict[str, str]:
         """{case label: hint} the student reads when a case fails ('' : the item-wide hint)."""

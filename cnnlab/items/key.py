@@ -39,11 +39,17 @@ class CachedReference:
         return copy.deepcopy(self.memo[key])
 
 
+#: Locked cells whose grade id starts with this hold code the answers may call (05 gives
+#: 02's and 03's forward passes this way); the expected values are computed with them too.
+GIVEN_PREFIX = "given_"
+
+
 @dataclass
 class KeyItem:
     item: HiddenItem
     points: float                      # the gradebook's
-    reference: Callable | None = None  # the instructor's solution, for function items
+    reference: Callable | dict | None = None  # the instructor's solution (function items), or the
+    #                                           course's own data and forward pass (a trained network)
 
 
 @dataclass
@@ -80,6 +86,7 @@ def _build_key(source_nb, assignment: str, notebook: str, points: dict[str, floa
     except ReplayError as exc:
         raise AnswerKeyError(str(exc)) from None
     answers = instructor_answers(source_nb)
+    locked = {grade_id(c): c.source for c in source_nb.cells if nbgrader_meta(c).get("locked") and grade_id(c)}
     items = {}
     for gid, pts in points.items():
         if pts <= 0:
@@ -94,10 +101,31 @@ def _build_key(source_nb, assignment: str, notebook: str, points: dict[str, floa
                 raise AnswerKeyError(f"{gid}: source/ has no solution cell {item.name}_answer to compute "
                                      "expected values with")
             namespace = {"np": np, "__name__": "__solution__"}
+            for given, code in locked.items():  # the code a notebook gives its answers (05's forward passes)
+                if given.startswith(GIVEN_PREFIX):
+                    exec(compile(code, f"<given {given}>", "exec"), namespace)
             exec(compile(answer, f"<solution {item.name}>", "exec"), namespace)
             reference = CachedReference(namespace[item.name])
+        elif item.kind == "trained":
+            reference = _given_functions(item, locked)
         items[gid] = KeyItem(item, pts, reference)
     return AnswerKey(assignment, notebook, items)
+
+
+def _given_functions(item: HiddenItem, locked: dict[str, str]) -> dict:
+    """{name: function} of the data generator and forward pass a trained network is judged
+    with, run from the locked cells of source/ its check names (never the student's copies)."""
+    namespace = {"np": np, "__name__": "__given__"}
+    for gid in item.kwargs.get("given", ()):
+        if gid not in locked:
+            raise AnswerKeyError(f"{item.grade_id}: source/ has no locked cell {gid} to take the network's "
+                                 "data and forward pass from")
+        exec(compile(locked[gid], f"<given {gid}>", "exec"), namespace)
+    wanted = {item.kwargs["data"], item.kwargs["predict"]}
+    if not wanted <= namespace.keys():
+        raise AnswerKeyError(f"{item.grade_id}: the cells {list(item.kwargs.get('given', ()))} do not define "
+                             f"{sorted(wanted - namespace.keys())}")
+    return {name: namespace[name] for name in wanted}
 
 
 def check_source(source_nb, assignment: str, notebook: str) -> AnswerKey:

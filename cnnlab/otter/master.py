@@ -39,7 +39,7 @@ BEGIN_SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION[ \t]*$")
 END_SOLUTION = re.compile(r"^([ \t]*)### END SOLUTION[ \t]*$")
 
 #: What the autograder needs of cnnlab to run the hidden blocks (copied into the zip).
-RUNTIME_FILES = ("cnnlab/__init__.py", "cnnlab/checks.py", "cnnlab/plaindata.py")
+RUNTIME_FILES = ("cnnlab/__init__.py", "cnnlab/checks.py", "cnnlab/plaindata.py", "cnnlab/scalarfns.py")
 
 
 class MasterError(Exception):
@@ -173,9 +173,11 @@ def master_notebook(source_nb, assignment: str, python_version: str = "3.11"):
     used: set[str] = set()
     cells = [_raw("# ASSIGNMENT CONFIG\n" + yaml.safe_dump(assignment_config(assignment, python_version),
                                                          sort_keys=False, allow_unicode=True))]
-    for cell in source_nb.cells:
+    position = {gid: i for i, gid in enumerate(grade_id(c) for c in source_nb.cells) if gid}
+    taken: set[int] = set()  # cells already placed inside a question (see `between` below)
+    for index, cell in enumerate(source_nb.cells):
         meta, gid = nbgrader_meta(cell), grade_id(cell)
-        if gid in used:
+        if gid in used or index in taken:
             continue
         if not meta.get("solution"):
             if meta.get("grade") and gid.endswith(("_visible", "_hidden")):
@@ -194,6 +196,15 @@ def master_notebook(source_nb, assignment: str, python_version: str = "3.11"):
         answer = _clean(cell)
         answer.source = solution_source(cell.source, gid)
         cells.append(answer)
+        # Cells between the tests and the hidden cell (05's training cell, which makes the
+        # `xo_params` the hidden test grades) run before otter's check, so they go with the answer.
+        between = [i for i in range(index + 1, position[hidden_id]) if grade_id(source_nb.cells[i]) != visible_id]
+        for i in between:
+            if nbgrader_meta(source_nb.cells[i]).get("solution") or nbgrader_meta(source_nb.cells[i]).get("grade"):
+                raise MasterError(f"{assignment}: {grade_id(source_nb.cells[i]) or 'a graded cell'} sits between "
+                                  f"{gid} and {hidden_id}; an item's cells cannot interleave with another's")
+            cells.append(_clean(source_nb.cells[i]))
+        taken.update(between)
         cells.append(_raw("# END SOLUTION"))
         cells.append(_raw("# BEGIN TESTS"))
         public = visible_id in by_id
