@@ -6,7 +6,7 @@ import pytest
 
 from cnnlab import checks
 from cnnlab.checks import Check, case, check_choices, check_function, check_number, check_order, \
-    check_value, forbidden_calls, random_array, run_cases
+    check_trained, check_value, forbidden_calls, random_array, run_cases
 
 
 def _reference(image, kernel):
@@ -201,3 +201,115 @@ def test_same_dtype_results_must_keep_the_input_dtype():
     assert run_cases(keep, keep, cases, returns="same-dtype")[0].passed
     widened = run_cases(lambda x, pad: np.pad(x, pad).astype(float), keep, cases, returns="same-dtype")[0]
     assert not widened.passed and "keep the input's dtype" in widened.reason
+
+
+# ---------------------------------------------------------------------------- 05's kinds of result
+def _loss_and_grad(x):
+    return float(np.sum(x ** 2)), 2 * x
+
+
+LOSS_CASES = [case("a 2×3 array", random_array((2, 3), seed=5))]
+
+
+def test_a_tuple_result_is_judged_part_by_part_and_names_the_wrong_part(capsys):
+    options = dict(returns=("float", "array"), parts=("loss", "dx"))
+    assert check_function("f", _loss_and_grad, LOSS_CASES, points=2, namespace={"f": _loss_and_grad},
+                          **options) == 2.0
+    capsys.readouterr()
+    halved = lambda x: (float(np.sum(x ** 2)), x)  # noqa: E731 — the gradient without its factor 2
+    assert check_function("f", _loss_and_grad, LOSS_CASES, points=2, namespace={"f": halved}, **options) == 0.0
+    assert "dx: wrong values" in capsys.readouterr().out
+    outcome = run_cases(lambda x: 2 * x, _loss_and_grad, LOSS_CASES, **options)[0]
+    assert not outcome.passed and "expected a tuple (loss, dx)" in outcome.reason
+    outcome = run_cases(lambda x: (1.0,), _loss_and_grad, LOSS_CASES, **options)[0]
+    assert "returned 1 values, expected 2" in outcome.reason
+
+
+@pytest.mark.parametrize("result, passes, reason", [
+    (np.float64(3.0), True, ""), (3, True, ""), (np.array(3.0), True, ""),
+    (True, False, "expected a number"), ("3.0", False, "expected a number"),
+    (float("nan"), False, "not finite"), (float("inf"), False, "not finite"), (3.1, False, "not right"),
+])
+def test_a_float_result_must_be_a_finite_number_close_to_the_reference(result, passes, reason):
+    outcome = run_cases(lambda x: result, lambda x: 3.0, LOSS_CASES, returns="float")[0]
+    assert outcome.passed is passes and reason in outcome.reason
+
+
+def test_input_tol_forgives_rounding_when_x_is_restored_but_not_a_real_change():
+    def restores_with_rounding(x):  # x += h; x -= h leaves some last bits changed
+        x += 0.1
+        x -= 0.1
+        return np.zeros_like(x)
+
+    def forgets_to_restore(x):
+        x[0, 0] += 1e-5
+        return np.zeros_like(x)
+
+    c = [case("x", random_array((20, 30), seed=0))]
+    zeros = lambda x: np.zeros_like(x)  # noqa: E731
+    strict = run_cases(restores_with_rounding, zeros, c)[0]
+    assert not strict.passed and "changed its input" in strict.reason  # exactly: the rounding shows
+    assert run_cases(restores_with_rounding, zeros, c, input_tol=(1e-12, 1e-15))[0].passed
+    unrestored = run_cases(forgets_to_restore, zeros, c, input_tol=(1e-12, 1e-15))[0]
+    assert not unrestored.passed and "changed its input" in unrestored.reason
+
+
+# ---------------------------------------------------------------------------- check_trained
+def _make_data(n, seed):
+    rng = np.random.default_rng(seed)
+    images = rng.normal(size=(n, 4))
+    return images, (images[:, 0] > 0).astype(int)
+
+
+def _predict(params, images):
+    if not isinstance(params, dict) or not isinstance(params.get("w"), np.ndarray):
+        raise ValueError("params must be a dict with an array 'w'")
+    if params["w"].shape != (4,):
+        raise ValueError(f"params['w'] must have shape (4,), not {params['w'].shape}")
+    return (images @ params["w"] > 0).astype(int)
+
+
+def _trained(params, **kw):
+    namespace = {"p": params, "make_data": _make_data, "predict": _predict}
+    return check_trained("p", 4, data="make_data", predict="predict", test_size=400, seed=11,
+                         thresholds=(0.6, 0.8, 0.9, 0.99), namespace=namespace, **kw)
+
+
+def test_trained_parameters_earn_a_share_per_threshold_reached(capsys):
+    assert _trained({"w": np.array([1.0, 0, 0, 0])}) == 4.0
+    out = capsys.readouterr().out
+    assert "100.0% of 400 hidden test images" in out
+    # a rotated weight vector: right about 3/4 of the time (the angle is 45°)
+    assert _trained({"w": np.array([1.0, 1.0, 0, 0])}) == 1.0
+    assert "at least 80%: not reached" in capsys.readouterr().out
+    assert _trained({"w": np.array([-1.0, 0, 0, 0])}, hint="train again.") == 0.0
+    assert "train again." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("params, said", [
+    ([1.0, 0, 0, 0], "params must be a dict"),
+    ({"w": [1.0, 0, 0, 0]}, "params must be a dict with an array"),
+    ({"w": np.ones(5)}, "must have shape (4,), not (5,)"),
+])
+def test_parameters_that_do_not_fit_earn_nothing_with_the_instructors_reason(params, said, capsys):
+    assert _trained(params) == 0.0
+    out = capsys.readouterr().out
+    assert "p does not fit the network" in out and said in out and "Traceback" not in out
+
+
+def test_a_forward_pass_that_breaks_on_the_parameters_gives_a_generic_reason(capsys):
+    class Weird(dict):
+        def get(self, key, default=None):
+            return np.ones((2, 2))[key]  # IndexError inside the forward pass
+
+    assert _trained(Weird()) == 0.0
+    out = capsys.readouterr().out
+    assert "could not be used by the forward pass (IndexError)" in out and "Traceback" not in out
+
+
+def test_missing_parameters_or_a_missing_forward_pass_earn_nothing(capsys):
+    assert check_trained("p", 4, data="make_data", predict="predict", test_size=10, seed=1,
+                         thresholds=(0.5,), namespace={}) == 0.0
+    assert check_trained("p", 4, data="make_data", predict="predict", test_size=10, seed=1,
+                         thresholds=(0.5,), namespace={"p": {"w": np.ones(4)}}) == 0.0
+    assert "run the notebook from the top" in capsys.readouterr().out

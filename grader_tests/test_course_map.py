@@ -146,3 +146,18 @@ def test_the_lessons_link_each_video_by_its_course_page_title(course):
                         assert text == page[url][0], f"{a.id}/{nb} links {url} as {text!r}, the page as {page[url][0]!r}"
                         seen += 1
     assert seen >= 8
+
+
+def test_an_assignment_released_after_others_names_earlier_ones_and_the_readme_says_so(course):
+    from cnnlab.coursemap import render
+
+    order = [a.id for a in course.assignments]
+    later = [a for a in course.assignments if a.release_after]
+    assert later, "05 gives 02's and 03's forward passes away: course.yml must say it comes after them"
+    table = render(course)
+    for a in later:
+        assert all(b in order[:order.index(a.id)] for b in a.release_after), a.id
+        row = next(line for line in table.splitlines() if line.startswith(f"| `{a.id}`"))
+        assert "released after " + " and ".join(f"`{b}`" for b in a.release_after) in row
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert table in readme  # the README's course map is the rendered one

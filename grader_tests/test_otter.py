@@ -167,3 +167,37 @@ def test_otter_commands_fail_in_one_line(tmp_path):
                           capture_output=True, text=True, env=run_env())
     assert proc.returncode == 2 and "cnnlab otter 02_kernels" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def _tiny_source(*middle):
+    """A source notebook with one number item `x` and `middle` cells between its answer and tests."""
+    def cell(source, gid=None, **meta):
+        c = nbformat.v4.new_code_cell(source)
+        if gid:
+            c.metadata["nbgrader"] = {"grade_id": gid, "schema_version": 3, **meta}
+        return c
+
+    cells = [cell("x = ...\n### BEGIN SOLUTION\nx = 3\n### END SOLUTION\n", "x_answer", solution=True,
+                  grade=False, locked=False),
+             cell("assert isinstance(x, int)\n", "x_visible", solution=False, grade=True, locked=True, points=0),
+             *middle,
+             cell('### BEGIN HIDDEN TESTS\nfrom cnnlab.checks import check_number\ncheck_number("x", 3, points=1)\n'
+                  "### END HIDDEN TESTS\n", "x_hidden", solution=False, grade=True, locked=True, points=1)]
+    return nbformat.v4.new_notebook(cells=cells)
+
+
+def test_a_cell_between_an_answer_and_its_hidden_test_runs_inside_the_question():
+    from cnnlab.otter.master import MasterError, master_notebook
+
+    train = nbformat.v4.new_code_cell("x = x  # what 05's training cell is to xo_params")
+    nb, questions = master_notebook(_tiny_source(train), "tiny")
+    sources = [c.source for c in nb.cells]
+    at = sources.index(train.source)
+    assert sources.index("# BEGIN SOLUTION") < at < sources.index("# END SOLUTION") < sources.index("# BEGIN TESTS")
+    assert sources.count(train.source) == 1 and [q.name for q in questions] == ["x"]
+
+    other = nbformat.v4.new_code_cell("y = 1\n")
+    other.metadata["nbgrader"] = {"grade_id": "y_answer", "solution": True, "grade": False, "locked": False,
+                                  "schema_version": 3}
+    with pytest.raises(MasterError, match="y_answer sits between x_answer and x_hidden"):
+        master_notebook(_tiny_source(other), "tiny")

@@ -86,3 +86,23 @@ def test_deep_or_huge_data_is_refused():
     with pytest.raises(PlainDataError):
         decode([0] * 20_000)
     assert isinstance(decode(encode(np.zeros(10**7))), Opaque)  # too large to carry
+
+
+def test_the_graders_scalar_functions_travel_by_name_and_nothing_else_does():
+    from cnnlab.scalarfns import FUNCTIONS, ScalarFunction
+
+    x = np.array([[0.5, -1.0], [2.0, 0.25]])
+    for name in FUNCTIONS:
+        back = decode(encode((ScalarFunction(name), x)))
+        assert back[0] == ScalarFunction(name) and back[0](x) == FUNCTIONS[name](x)
+    with pytest.raises(PlainDataError, match="unknown scalar function"):
+        decode({"t": "scalarfn", "v": "os.system"})
+    with pytest.raises(PlainDataError, match="unknown scalar function"):
+        decode({"t": "scalarfn", "v": ["weighted square"]})
+
+    class Lookalike(ScalarFunction):  # a student's subclass is not the grader's function
+        def __call__(self, x):
+            return 0.0
+
+    assert isinstance(decode(encode(Lookalike("product"))), Opaque)
+    assert isinstance(decode(encode(lambda x: 0.0)), Opaque)

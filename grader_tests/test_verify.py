@@ -16,6 +16,7 @@ from cnnlab.items.hidden import hidden_block
 from cnnlab.grading.verify import judge
 from cnnlab.items.key import GIVEN_PREFIX, AnswerKeyError, _build_key, check_source
 from cnnlab.nbtools import grade_id, instructor_answers, nbgrader_meta
+from cnnlab.plaindata import encode
 from cnnlab.simulate import load_catalogue
 
 from conftest import assignment_ids
@@ -210,3 +211,75 @@ def test_text_made_by_student_code_cannot_carry_a_hidden_input_out(course):
         assert first_input not in verdict.report and "[[" not in verdict.report, verdict.report
     assert checks.student_text("index 5 is out of bounds for axis 0 with size 5") == \
         "index 5 is out of bounds for axis 0 with size 5"
+
+
+# ---------------------------------------------------------------------------- a trained network (05)
+A05 = "05_learning_filters"
+
+
+def _trained_item(course):
+    key = _key(course, A05)
+    return next(k for k in key.items.values() if k.item.kind == "trained")
+
+
+def test_a_trained_networks_test_set_never_enters_the_kernel(course):
+    source = course.read_source(A05, course.assignment(A05).notebooks[0])
+    key = _key(course, A05)
+    trained = _trained_item(course).item
+    steps = plan_steps(source, {gid: k.item for gid, k in key.items.items()})
+    secret_seed = str(trained.kwargs["seed"])
+    assert trained.grade_id in {s.grade_id for s in steps if s.kind == "probe"}  # its parameters are read...
+    for step in steps:  # ...but neither its check nor the seed of its test set is ever sent
+        assert secret_seed not in step.source and "check_trained" not in step.source, (step.kind, step.cell)
+    assert trained.grade_id not in {s.grade_id for s in steps if s.kind == "hidden"}
+
+
+def _report(item, value):
+    return {"report": {"item": item.grade_id, "kind": "trained", "found": True, "value": encode(value)}}
+
+
+def test_the_network_is_judged_with_the_courses_forward_pass_on_its_parameters_only(course):
+    k = _trained_item(course)
+    init = k.reference  # the course's own functions, from source/'s locked cells
+    source = course.read_source(A05, course.assignment(A05).notebooks[0])
+    ns = {"np": np, "__name__": "__test__"}
+    for gid in k.item.kwargs["given"]:
+        exec(next(c.source for c in source.cells if grade_id(c) == gid), ns)
+    assert set(init) == {k.item.kwargs["data"], k.item.kwargs["predict"]}
+    untrained = judge(k, _report(k.item, ns["xo_initial_params"](seed=0)), [])
+    assert untrained.score == 0 and "hidden test images classified right" in untrained.report
+    for seed in (1, 2, 3):  # random parameters earn nothing either
+        rng = np.random.default_rng(seed)
+        params = {key: rng.normal(0, 1, shape) for key, shape in ns["XO_SHAPES"].items()}
+        assert judge(k, _report(k.item, params), []).score == 0, seed
+
+
+@pytest.mark.parametrize("params, said", [
+    ("lists", "must be a NumPy array of numbers, not list"),
+    ("nan", "holds inf or nan"),
+    ("shape", "must have shape"),
+    ("missing", "has no 'dense_b'"),
+    ("object", "must be a dict, not Opaque"),
+    ("strings", "must be a NumPy array of numbers"),
+])
+def test_parameters_that_are_not_the_networks_arrays_earn_nothing_in_one_line(course, params, said):
+    k = _trained_item(course)
+    shapes = {"weights": (3, 3, 1, 4), "bias": (4,), "dense_w": (196, 2), "dense_b": (2,)}
+    good = {key: np.zeros(shape) for key, shape in shapes.items()}
+
+    class Forged:  # a student's object that claims to be whatever it is compared with
+        def __eq__(self, other):
+            return True
+
+        def __getitem__(self, key):
+            return good[key]
+
+    value = {"lists": {key: v.tolist() for key, v in good.items()},
+             "nan": {**good, "dense_w": np.full((196, 2), np.nan)},
+             "shape": {**good, "dense_w": np.zeros((195, 2))},
+             "missing": {key: v for key, v in good.items() if key != "dense_b"},
+             "object": Forged(),
+             "strings": {**good, "bias": np.array(["1.0"] * 4)}}[params]
+    verdict = judge(k, _report(k.item, value), [])
+    assert verdict.score == 0 and said in verdict.report, verdict.report
+    assert "Traceback" not in verdict.report and len(verdict.report.splitlines()) <= 3
