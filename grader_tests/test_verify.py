@@ -283,3 +283,16 @@ def test_parameters_that_are_not_the_networks_arrays_earn_nothing_in_one_line(co
     verdict = judge(k, _report(k.item, value), [])
     assert verdict.score == 0 and said in verdict.report, verdict.report
     assert "Traceback" not in verdict.report and len(verdict.report.splitlines()) <= 3
+
+
+def test_a_solution_that_raises_on_a_case_is_refused_before_any_submission_is_judged(course):
+    from cnnlab.nbtools import cells_by_id
+
+    source = copy.deepcopy(course.read_source(A05, course.assignment(A05).notebooks[0]))
+    check_source(source, A05, "learning_filters")  # the course as it is: every solution answers its cases
+    cells_by_id(source)["kernel_gradient_answer"].source = (
+        "def kernel_gradient(image, kernel, target):\n    ### BEGIN SOLUTION\n"
+        "    return correlate_with_residual(image, kernel, target)  # defined nowhere\n    ### END SOLUTION\n")
+    with pytest.raises(AnswerKeyError, match="kernel_gradient_hidden: the solution in source/ raised NameError "
+                                             "on the case"):
+        check_source(source, A05, "learning_filters")

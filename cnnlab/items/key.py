@@ -138,4 +138,20 @@ def check_source(source_nb, assignment: str, notebook: str) -> AnswerKey:
         if abs(k.item.points - k.points) > 1e-9:
             raise AnswerKeyError(f"{assignment}/{notebook}: {gid}'s hidden check awards {k.item.points:g} points "
                                  f"but its cell's nbgrader metadata says {k.points:g}: make them agree")
+        _references_run(k, f"{assignment}/{notebook}: {gid}")
     return key
+
+
+def _references_run(k: KeyItem, where: str) -> None:
+    """Refuse a solution that raises on a case it must answer: every submission would be
+    judged against an error (a reference calling a helper its cell does not define, say)."""
+    if k.item.kind != "function":
+        return
+    for c in k.item.cases:
+        if c.raises is None and c.check is None:
+            try:
+                k.reference(*copy.deepcopy(c.args), **copy.deepcopy(c.kwargs))
+            except Exception as exc:
+                raise AnswerKeyError(f"{where}: the solution in source/ raised {type(exc).__name__} on the case "
+                                     f"{c.label!r} ({str(exc)[:120]}); the verifier computes expected values "
+                                     "with it") from None
