@@ -103,3 +103,9 @@ def test_the_network_is_judged_without_its_hidden_block_ever_running_in_the_kern
     searched = nbformat.read(root / "autograded" / slug(NETWORK_ATTACKS[-1].name) / A / f"{NB}.ipynb",
                              as_version=4)  # the search ran, and came back empty-handed
     assert "nothing found" in json.dumps([c.get("outputs", []) for c in searched.cells])
+
+
+def test_the_wrong_answers_feedback_teaches_with_the_hint_and_the_videos(graded):
+    page = (graded["root"] / "feedback" / "wrong" / A / f"{NB}.html").read_text(encoding="utf-8")
+    assert "use x &gt; 0, not x &gt;= 0" in page or "use x > 0, not x >= 0" in page  # the failed case's hint
+    assert "https://www.youtube.com/watch?v=HGwBXDKFk9I" in page  # StatQuest: the failed network item assesses "What is a filter?"
