@@ -8,7 +8,7 @@ import pytest
 
 from cnnlab import checks
 from cnnlab.items.hidden import hidden_items
-from cnnlab.items.key import GIVEN_PREFIX
+from cnnlab.items.key import given_code
 from cnnlab.nbtools import grade_id, instructor_answers, nbgrader_meta
 
 from conftest import assignment_ids
@@ -31,7 +31,7 @@ def test_instructor_answers_pass_every_replayed_case(course, assignment_id):
     for nb_name in course.assignment(assignment_id).notebooks:
         source = course.read_source(assignment_id, nb_name)
         answers = instructor_answers(source)
-        given_cells = [c.source for c in source.cells if (grade_id(c) or "").startswith(GIVEN_PREFIX)]
+        given_cells = given_code(source)
         for gid, item in hidden_items(source).items():
             if item.kind != "function":
                 continue

@@ -14,7 +14,7 @@ from cnnlab import checks, probe
 from cnnlab.grading.plan import plan_steps, probe_spec, salvage_steps, visible_part
 from cnnlab.items.hidden import hidden_block
 from cnnlab.grading.verify import judge
-from cnnlab.items.key import GIVEN_PREFIX, AnswerKeyError, _build_key, check_source
+from cnnlab.items.key import AnswerKeyError, _build_key, check_source, given_code
 from cnnlab.nbtools import grade_id, instructor_answers, nbgrader_meta
 from cnnlab.plaindata import encode
 from cnnlab.simulate import load_catalogue
@@ -36,8 +36,7 @@ def _function(code: str, name: str, given: tuple[str, ...] = ()):
 
 
 def _given(course, assignment_id) -> tuple[str, ...]:
-    source = course.read_source(assignment_id, course.assignment(assignment_id).notebooks[0])
-    return tuple(c.source for c in source.cells if (grade_id(c) or "").startswith(GIVEN_PREFIX))
+    return tuple(given_code(course.read_source(assignment_id, course.assignment(assignment_id).notebooks[0])))
 
 
 def _probe_report(key_item, func) -> dict:

@@ -44,6 +44,17 @@ class CachedReference:
 GIVEN_PREFIX = "given_"
 
 
+def locked_cells(source_nb) -> dict[str, str]:
+    """{grade id: source} of the notebook's locked cells, in notebook order."""
+    return {grade_id(c): c.source for c in source_nb.cells if nbgrader_meta(c).get("locked") and grade_id(c)}
+
+
+def given_code(source_nb) -> list[str]:
+    """The sources of the locked `given_*` cells, in order: what a solution may call, so what
+    runs before it wherever a solution is run on its own (here, and the tests' replays)."""
+    return [code for gid, code in locked_cells(source_nb).items() if gid.startswith(GIVEN_PREFIX)]
+
+
 @dataclass
 class KeyItem:
     item: HiddenItem
@@ -86,7 +97,8 @@ def _build_key(source_nb, assignment: str, notebook: str, points: dict[str, floa
     except ReplayError as exc:
         raise AnswerKeyError(str(exc)) from None
     answers = instructor_answers(source_nb)
-    locked = {grade_id(c): c.source for c in source_nb.cells if nbgrader_meta(c).get("locked") and grade_id(c)}
+    locked = locked_cells(source_nb)
+    given = given_code(source_nb)
     items = {}
     for gid, pts in points.items():
         if pts <= 0:
@@ -101,9 +113,8 @@ def _build_key(source_nb, assignment: str, notebook: str, points: dict[str, floa
                 raise AnswerKeyError(f"{gid}: source/ has no solution cell {item.name}_answer to compute "
                                      "expected values with")
             namespace = {"np": np, "__name__": "__solution__"}
-            for given, code in locked.items():  # the code a notebook gives its answers (05's forward passes)
-                if given.startswith(GIVEN_PREFIX):
-                    exec(compile(code, f"<given {given}>", "exec"), namespace)
+            for code in given:  # the code a notebook gives its answers (05's forward passes)
+                exec(compile(code, "<given>", "exec"), namespace)
             exec(compile(answer, f"<solution {item.name}>", "exec"), namespace)
             reference = CachedReference(namespace[item.name])
         elif item.kind == "trained":
