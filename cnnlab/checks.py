@@ -459,12 +459,14 @@ def _score(outcomes: Sequence[Outcome], points: float) -> float:
 
 
 def _report(name: str, outcomes: Sequence[Outcome], hints: dict[str, str], score: float,
-            points: float, what: str = "hidden checks") -> float:
+            points: float, what: str = "hidden checks", headline: str = "") -> float:
+    """Record the units, print the report; `headline` replaces "k of n <what> passed"."""
     passed = sum(o.passed for o in outcomes)
     _emit([Unit(o.label, o.passed, "" if o.passed else
                 f"{o.label}: {o.reason}." + (f" {hints[o.label]}" if hints.get(o.label) else ""))
            for o in outcomes])
-    print(f"{name}: {passed} of {len(outcomes)} {what} passed \u2192 {score:g} of {points:g} points")
+    headline = headline or f"{passed} of {len(outcomes)} {what} passed"
+    print(f"{name}: {headline} \u2192 {score:g} of {points:g} points")
     for o in outcomes:
         if o.passed:
             print(f"  {PASS} {o.label}")
@@ -675,17 +677,9 @@ def check_trained(name: str, points: float, *, data: str, predict: str, test_siz
         return _nothing(name, points, f"{name} could not be used by the forward pass ({type(exc).__name__}): "
                         "keep it a dict of NumPy arrays with the keys and shapes the notebook gives.")
     accuracy = float(np.mean(predicted == labels))
-    reached = [accuracy >= t for t in thresholds]
-    score = _score([Outcome("", ok) for ok in reached], points)
-    _emit([Unit(f"accuracy of at least {t:.0%}", ok, "" if ok else
-                f"accuracy of at least {t:.0%}: not reached." + (f" {hint}" if hint else ""))
-           for t, ok in zip(thresholds, reached)])
-    print(f"{name}: {accuracy:.1%} of {len(labels)} hidden test images classified right "
-          f"\u2192 {score:g} of {points:g} points")
-    for t, ok in zip(thresholds, reached):
-        print(f"  {PASS} at least {t:.0%}" if ok else
-              f"  {FAIL} at least {t:.0%}: not reached." + (f" {hint}" if hint else ""))
-    return score
+    outcomes = [Outcome(f"at least {t:.0%}", accuracy >= t, "not reached") for t in thresholds]
+    return _report(name, outcomes, {o.label: hint for o in outcomes}, _score(outcomes, points), points,
+                   headline=f"{accuracy:.1%} of {len(labels)} hidden test images classified right")
 
 
 # ----------------------------------------------------------------------------
