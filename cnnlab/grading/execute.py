@@ -52,7 +52,7 @@ def lay_outputs(trusted_nb, executed_json: str | None, reason: str) -> None:
 def course_files(folder: Path) -> dict[str, bytes]:
     """The files nbgrader copied from source/A beside the notebook (data a lesson
     reads). The intake lets no student file through, so these are all trusted."""
-    skip = {"timestamp.txt", ".cnnlab.json", "NOT_GRADED.txt"}
+    skip = {"timestamp.txt", "submission_secret.txt", ".cnnlab.json", "NOT_GRADED.txt"}
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
             if p.is_file() and p.suffix != ".ipynb" and p.name not in skip}
 

@@ -12,7 +12,7 @@ that autograde reads instead. What it repairs, and why:
   back; a deleted or blanked test cell is put back (autograde then restores
   its hidden tests from the gradebook); a duplicated answer cell stays as a
   plain code cell, so the student's code runs as it did for them;
-- only notebooks (and nbgrader's timestamp.txt) enter: a `numpy.py` or any
+- only notebooks (and nbgrader's timestamp.txt and submission_secret.txt) enter: a `numpy.py` or any
   other module handed in beside the notebook never reaches the kernel;
 - links are never followed: a notebook that is a symbolic link (to source/,
   to another student's folder) is refused with a reason and flagged, as is a
@@ -65,6 +65,12 @@ class Intake:
     dropped_files: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)      # what a TA should look at (links, the source notebook)
     not_attempted: bool = False   # every notebook taken in has its answer cells as the release has them
+
+
+#: What `nbgrader submit` writes beside timestamp.txt: the key of the student's feedback file in
+#: the exchange (a hex token; anything larger is not nbgrader's and stays out).
+SECRET = "submission_secret.txt"
+SECRET_BYTES = 1024
 
 
 def untouched(nb, release_nb) -> bool:
@@ -372,6 +378,10 @@ def take_in(src: Path, dest: Path, student: str, assignment: str, notebooks: lis
     intake.not_attempted = bool(attempts) and not any(attempts)
     if (src / "timestamp.txt") in files:
         shutil.copy2(src / "timestamp.txt", dest / "timestamp.txt")
-    used = {p for p in matched.values()} | {src / "timestamp.txt"} | set(links)
+    # nbgrader's exchange names the released feedback after it (release_feedback fails without it)
+    secret = src / SECRET
+    if secret in files and secret.stat().st_size <= SECRET_BYTES:
+        shutil.copy2(secret, dest / SECRET)
+    used = {p for p in matched.values()} | {src / "timestamp.txt", secret} | set(links)
     intake.dropped_files = [shown(str(p.relative_to(src))) for p in files if p not in used]
     return intake
