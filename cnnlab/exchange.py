@@ -17,15 +17,25 @@ folder with O_NOFOLLOW, so swapping a file for a link while collect runs does
 not help either. nbgrader_config.py selects this class:
 
     c.ExchangeFactory.collect = "cnnlab.exchange.SafeExchangeCollect"
+
+On a hub, where every student is a Unix account, `check_owners` also refuses a
+submission folder not owned by the account it is named after (anyone can
+create `inbound/bob+02_kernels+...`: nbgrader trusts the name) and leaves out
+files inside it that someone else owns. `PrivateExchangeReleaseAssignment`
+makes the exchange's folders so that students cannot rename, delete or list
+each other's entries (nbgrader's own makes the root world-writable).
 """
 from __future__ import annotations
 
 import fnmatch
 import os
+import pwd
 import shutil
 import stat
 
 from nbgrader.exchange.default.collect import ExchangeCollect
+from nbgrader.exchange.default.release_assignment import ExchangeReleaseAssignment
+from traitlets import Bool
 
 #: Flags for opening a submission's folders and files: never through a link, never blocking
 #: on a pipe swapped in while collect runs.
@@ -40,6 +50,11 @@ class SubmissionRefused(Exception):
 class SafeExchangeCollect(ExchangeCollect):
     """nbgrader's ExchangeCollect, copying submissions without following links."""
 
+    check_owners = Bool(False, config=True, help=(
+        "Collect a submission only when its folder is owned by the Unix account of the student it "
+        "is named after, and leave out the files in it owned by anyone else. For exchanges where "
+        "each student is an account (a JupyterHub); `cnnlab hub` turns it on."))
+
     def _sort_by_timestamp(self, records):
         # nbgrader takes the first record of each student: real folders come first (latest
         # first), links last, so a link is only ever picked when a student has nothing else
@@ -51,11 +66,33 @@ class SafeExchangeCollect(ExchangeCollect):
         path = os.path.join(self.inbound_path, record["filename"])
         return not os.path.islink(path) and os.path.isdir(path)
 
+    def _owner_problem(self, record) -> str | None:
+        """Why a folder named after `record`'s student is not that student's, if it is not."""
+        if not self.check_owners:
+            return None
+        try:
+            uid = pwd.getpwnam(record["username"]).pw_uid
+        except KeyError:
+            return "no account of that name"
+        owner = os.lstat(os.path.join(self.inbound_path, record["filename"])).st_uid
+        if owner != uid:
+            try:
+                name = pwd.getpwuid(owner).pw_name
+            except KeyError:
+                name = f"uid {owner}"
+            return f"made by {name}"
+        return None
+
     def copy_files(self):
         kept = []
         for rec in self.src_records:
             if self._is_folder(rec):
-                kept.append(rec)
+                problem = self._owner_problem(rec)
+                if problem is None:
+                    kept.append(rec)
+                else:
+                    self.log.warning("Refused the submission %s named after %s: %s", rec["filename"],
+                                     rec["username"], problem)
                 continue
             path = os.path.join(self.inbound_path, rec["filename"])
             what = f"a link to {os.readlink(path)}" if os.path.islink(path) else "not a folder"
@@ -72,6 +109,7 @@ class SafeExchangeCollect(ExchangeCollect):
             return
         os.mkdir(dest)
         self._copied = 0
+        self._owner = os.fstat(fd).st_uid if self.check_owners else None
         try:
             self._copy_folder(fd, dest, os.path.basename(src))
         except SubmissionRefused as exc:
@@ -123,6 +161,9 @@ class SafeExchangeCollect(ExchangeCollect):
             if st.st_nlink > 1:
                 self.log.warning("Left out %s: a hard link (its content is another file's too)", where)
                 return
+            if self._owner is not None and st.st_uid != self._owner:
+                self.log.warning("Left out %s: written by someone other than the student", where)
+                return
             if self.coursedir.max_file_size and st.st_size > 1000 * self.coursedir.max_file_size:
                 self.log.warning("Left out %s: too large (see config option CourseDirectory.max_file_size)", where)
                 return
@@ -149,3 +190,38 @@ class SafeExchangeCollect(ExchangeCollect):
                     os.chmod(path, (os.stat(path).st_mode | 0o660) & 0o777)
             except PermissionError:
                 self.log.warning("Could not make %s groupshared", folder)
+
+
+#: The exchange's folders on a hub. Every nbgrader client insists on a root it can write to,
+#: but nbgrader's 0777 root lets a student rename the course folder and put up her own: the
+#: root is sticky, as /tmp is, so nobody renames or removes what is not hers. The course
+#: folder is the TA's alone; inbound is write-only for students and sticky, so nobody can
+#: list, rename or delete another student's submission, and setgid so submissions carry the
+#: TA's group.
+ROOT_MODE = 0o1777
+COURSE_MODE = 0o755
+INBOUND_MODE = 0o3733
+
+
+class PrivateExchangeReleaseAssignment(ExchangeReleaseAssignment):
+    """nbgrader's release, on an exchange whose folders students cannot rearrange."""
+
+    def ensure_root(self):
+        if not os.path.exists(self.root):
+            os.makedirs(self.root)
+            os.chmod(self.root, ROOT_MODE)
+            return
+        mode = stat.S_IMODE(os.stat(self.root).st_mode)
+        if mode & stat.S_IWOTH and not mode & stat.S_ISVTX:
+            self.log.warning("The exchange %s is writable by everyone and not sticky (mode %o): students "
+                             "can replace the course folder in it; making it %o", self.root, mode, ROOT_MODE)
+            try:
+                os.chmod(self.root, ROOT_MODE)
+            except PermissionError:
+                self.fail(f"{self.root} is writable by everyone and not yours to fix: make it {ROOT_MODE:o}")
+
+    def init_dest(self):
+        super().init_dest()
+        mode = stat.S_IMODE(os.stat(self.inbound_path).st_mode)
+        if mode != INBOUND_MODE and os.stat(self.inbound_path).st_uid == os.geteuid():
+            os.chmod(self.inbound_path, INBOUND_MODE)  # sticky: nobody removes another's submission
