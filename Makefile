@@ -6,12 +6,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-browser build check clean help sandbox servers browser
+.PHONY: demo test test-browser build check clean help sandbox servers browser hub proxy
 
 help:
 	@echo "make demo   grade a simulated class end to end (build, autograde, feedback, export)"
 	@echo "make test   run grader_tests/"
 	@echo "make test-browser  JupyterLab + headless Chromium: every assignment as a student works it"
+	@echo "make hub    the course on a JupyterHub on 127.0.0.1:8000 (as root; ROSTER=students.csv)"
 	@echo "make build  regenerate release/ and solutions/ from source/"
 	@echo "make check  fail if release/ or solutions/ are stale"
 
@@ -55,9 +56,20 @@ test: $(STAMP) sandbox servers
 
 # A real JupyterLab on loopback and headless Chromium: every assignment worked through the page,
 # nbgrader's Validate button and formgrader; screenshots in browser-screenshots/.
-test-browser: $(STAMP) browser
+test-browser: $(STAMP) browser sandbox $(PROXY)
 	$(BIN)/python -m pytest browser_tests -p no:cacheprovider
 	@echo "screenshots: $(abspath browser-screenshots)"
+
+# JupyterHub's proxy, pinned, from npm into the venv (cnnlab/hub/serve.py looks there first).
+PROXY := $(VENV)/proxy/node_modules/.bin/configurable-http-proxy
+$(PROXY):
+	@command -v npm >/dev/null 2>&1 || { echo "npm is missing (apt-get install nodejs npm)"; exit 1; }
+	npm install --silent --no-fund --no-audit --prefix $(VENV)/proxy configurable-http-proxy@5.3.0
+proxy: $(PROXY)
+
+# The course on a JupyterHub: accounts from the gradebook's roster, or ROSTER=file.csv (nbgrader's student CSV).
+hub: $(STAMP) sandbox $(PROXY)
+	$(BIN)/cnnlab hub $(if $(ROSTER),--roster $(ROSTER))
 
 build: $(STAMP)
 	$(BIN)/cnnlab build

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -510,6 +511,53 @@ def demo(ctx, out):
     from .demo import run_demo
 
     run_demo(_course(ctx), out)
+
+
+@cli.command()
+@click.option("--roster", "roster_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Students, as nbgrader's student CSV (an id column); default: the gradebook's students.")
+@click.option("--ta", default="ta", show_default=True, help="The TA's account (formgrader, the course folder).")
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="The hub's folder: state, logins, exchange (default: /srv/<course id>-hub).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True,
+              help="Port on 127.0.0.1 where people open the hub.")
+@click.option("--remove-accounts", is_flag=True, help="Remove the accounts this hub made (homes included), and stop.")
+@click.pass_context
+def hub(ctx, roster_file, ta, home, port, remove_accounts):
+    """Run the course on a JupyterHub on 127.0.0.1 (as root): one account per student and for the TA,
+    nbgrader's Assignments tab and exchange, formgrader for the TA. Ctrl-C stops it."""
+    from .hub import serve
+
+    course = _course(ctx)
+    home = home or Path("/srv") / f"{course.nbgrader_config().CourseDirectory.course_id}-hub"
+    try:
+        if remove_accounts:
+            removed = serve.remove(home)
+            click.echo(f"removed {len(removed)} account(s): {', '.join(removed) or '-'}")
+            return
+        d = serve.deploy(course, home, ta, serve.roster_of(course, roster_file), port)
+        log_path = d.layout.private / "jupyterhub.log"
+        with open(log_path, "ab") as log:
+            proc = serve.start(d, log)
+            signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the hub as cleanly as Ctrl-C
+            click.echo(f"Learn CNNs hub: {d.url}")
+            click.echo(f"  TA {ta}: the course folder is {d.ta_course}"
+                       + (" (copied from the course now)" if d.copied else " (kept from before)"))
+            click.echo(f"  {len(d.accounts) - 1} student account(s); logins (user, password): {d.layout.logins}")
+            click.echo(f"  log: {log_path}")
+            click.echo("Ctrl-C stops the hub and every server it started.")
+            try:
+                proc.wait()
+                _fail(f"JupyterHub stopped (exit {proc.returncode}); see {log_path}")
+            except KeyboardInterrupt:
+                serve.stop(proc)
+                click.echo("hub stopped")
+    except serve.HubError as exc:
+        _fail(str(exc))
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> None:
