@@ -9,8 +9,10 @@ not available here), started headless with the flags a closed network needs.
 """
 from __future__ import annotations
 
+import csv
 import json
 import os
+import pwd
 import re
 import secrets
 import shutil
@@ -18,6 +20,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -166,3 +169,105 @@ def shots():
     for old in SHOTS.glob("*.png"):  # only this run's pictures, failures included
         old.unlink()
     return SHOTS
+
+
+# ----------------------------------------------------------------------------
+# The course on a JupyterHub (`cnnlab hub`): accounts, exchange, a server per person
+# ----------------------------------------------------------------------------
+HUB_TA = "cnnlab-ta"
+HUB_STUDENTS = ("cnnlab-ana", "cnnlab-ben")
+
+
+class Hub:
+    def __init__(self, proc: subprocess.Popen, home: Path, port: int, out: str):
+        from cnnlab.hub.layout import Layout
+
+        self.proc, self.home, self.port, self.out = proc, home, port, out
+        self.layout = Layout(home, "learn-cnns")
+        with open(self.layout.logins) as f:
+            self.passwords = {row["user"]: row["password"] for row in csv.DictReader(f)}
+        self.ta_course = Path(pwd.getpwnam(HUB_TA).pw_dir) / "learn-cnns"
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
+
+    def as_ta(self, argv: list[str]) -> subprocess.CompletedProcess:
+        """A command the TA types into the terminal of her JupyterLab (same view, same config)."""
+        from cnnlab.hub.serve import in_view
+
+        return in_view(self.layout, HUB_TA, argv, staff=True, cwd=self.ta_course, capture_output=True,
+                       text=True, timeout=300)
+
+    def as_student(self, student: str, argv: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess:
+        from cnnlab.hub.serve import in_view
+
+        return in_view(self.layout, student, argv, cwd=cwd, capture_output=True, text=True, timeout=120)
+
+    def login(self, page, user: str) -> None:
+        """The hub's login form, then the person's JupyterLab (spawned on first login)."""
+        page.goto(self.url("hub/login"))
+        page.fill("#username_input", user)
+        page.fill("#password_input", self.passwords[user])
+        page.click("#login_submit")
+        page.wait_for_url(f"**/user/{user}/lab**", timeout=120_000)
+        page.wait_for_selector(".lm-MenuBar-itemLabel", timeout=120_000)
+
+
+def _accounts_running(names) -> list[str]:
+    return [n for n in names if subprocess.run(["pgrep", "-u", n], capture_output=True).returncode == 0]
+
+
+@pytest.fixture(scope="session")
+def hub(tmp_path_factory):
+    """`cnnlab hub` on a copy of the course, with a TA and two students; stopped with SIGTERM
+    (as Ctrl-C) and its accounts removed after. Its folder is under /srv: students reach it."""
+    if os.geteuid() != 0:
+        pytest.fail("the hub tests make Unix accounts: run them as root")
+    for name in (HUB_TA, *HUB_STUDENTS):
+        try:
+            pwd.getpwnam(name)
+            pytest.fail(f"the account {name} exists already (left by a killed run?): userdel -r {name}")
+        except KeyError:
+            pass
+    course = tmp_path_factory.mktemp("hubcourse")
+    for name in ("nbgrader_config.py", "course.yml"):
+        shutil.copy2(ROOT / name, course / name)
+    for folder in ("source", "release"):
+        shutil.copytree(ROOT / folder, course / folder)
+    roster = course / "students.csv"
+    roster.write_text("id,first_name,last_name,email\n" + "".join(f"{s},{s[7:].title()},Student,\n"
+                                                                     for s in HUB_STUDENTS))
+    Path("/srv").mkdir(exist_ok=True)
+    home = Path(tempfile.mkdtemp(prefix="cnnlab-hub-", dir="/srv"))
+    port = _free_port()
+    cnnlab = [str(BIN / "cnnlab"), "--course", str(course), "hub", "--home", str(home)]
+    proc = subprocess.Popen([*cnnlab, "--roster", str(roster), "--ta", HUB_TA, "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    out = []
+    try:
+        for line in proc.stdout:
+            out.append(line)
+            if line.startswith("Ctrl-C"):
+                break
+        if proc.poll() is not None:
+            pytest.fail("cnnlab hub did not start:\n" + "".join(out))
+        hub = Hub(proc, home, port, "".join(out))
+        for user in (HUB_TA, *HUB_STUDENTS):  # each person's Lab settings, as test_jupyterlab's
+            entry = pwd.getpwnam(user)
+            for rel, value in SETTINGS.items():
+                path = Path(entry.pw_dir, ".jupyter", "lab", "user-settings", rel)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(json.dumps(value))
+            for path in [Path(entry.pw_dir, ".jupyter"), *Path(entry.pw_dir, ".jupyter").rglob("*")]:
+                os.chown(path, entry.pw_uid, entry.pw_gid)
+        yield hub
+    finally:
+        proc.send_signal(signal.SIGTERM)  # what Ctrl-C does: the hub stops every server it started
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        left = _accounts_running((HUB_TA, *HUB_STUDENTS))
+        subprocess.run([*cnnlab, "--remove-accounts"], capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)
+        assert not left, f"processes of {left} outlived the hub"

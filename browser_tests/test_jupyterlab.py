@@ -19,86 +19,18 @@ from cnnlab.course import load_course
 from cnnlab.nbtools import instructor_answers
 
 from conftest import ROOT
+from lab_page import editor_text, errors, restart_and_run_all, run_all, type_into, validate, wait_for_kernel
 
 COURSE = load_course(ROOT)
 NOTEBOOKS = [(a.id, nb) for a in COURSE.assignments for nb in a.notebooks]
-ERROR = re.compile(r"\b\w+(Error|Exception)\b")
 
 
 def _open(page, lab, a: str, nb: str):
     # a workspace of its own: no tab of another test is restored beside this one
     page.goto(lab.url(f"lab/workspaces/{a}-{nb}/tree/release/{a}/{nb}.ipynb"))
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell")
-    _wait_for_kernel(page)
+    wait_for_kernel(page)
     return page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
-
-
-def _wait_for_kernel(page) -> None:
-    """The kernel has started and is idle, as the status bar says (a restart asked for
-    before that races the kernel's start-up in jupyter_server)."""
-    page.wait_for_function(
-        """() => document.querySelector(".jp-Notebook-ExecutionIndicator")?.dataset.status === 'idle'
-               && /\\|\\s*Idle/.test(document.querySelector('#jp-main-statusbar')?.textContent || '')""",
-        timeout=90_000)
-
-
-def _menu(page, menu: str, item: str) -> None:
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}")).first.click()
-
-
-def _wait_until_run(page, seconds: int = 240) -> None:
-    """Every queued cell has run (no [*] prompt) and the kernel is idle."""
-    page.wait_for_timeout(1000)
-    page.wait_for_function(
-        """() => ![...document.querySelectorAll('.jp-Notebook .jp-InputPrompt')].some(e => e.textContent.includes('*'))""",
-        timeout=seconds * 1000)
-    _wait_for_kernel(page)
-
-
-def _run_all(page) -> None:
-    _menu(page, "Run", "Run All Cells")
-    _wait_until_run(page)
-
-
-def _restart_and_run_all(page) -> None:
-    _menu(page, "Kernel", "Restart Kernel and Run All Cells")
-    page.locator(".jp-Dialog button", has_text=re.compile("^(Restart|Confirm Kernel Restart)$")).click()
-    _wait_until_run(page)
-
-
-def _errors(cells) -> dict[int, str]:
-    """Cells showing an error: index -> the error's first line."""
-    found = {}
-    for i in range(cells.count()):
-        for text in cells.nth(i).locator(
-                ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts():
-            match = ERROR.search(text)
-            if match:
-                found[i] = text.strip().splitlines()[-1][:200] if text.strip() else match.group(0)
-    return found
-
-
-def _validate(page) -> str:
-    """Click nbgrader's Validate button; returns 'success' or 'failed' and closes the dialog."""
-    page.locator(".validate-button").click()
-    dialog = page.locator(".jp-Dialog", has_text="Validation Results")
-    dialog.wait_for(timeout=240_000)
-    outcome = "success" if dialog.locator(".validation-success").count() else (
-        "failed" if dialog.locator(".validation-failed").count() else dialog.inner_text()[:300])
-    return outcome
-
-
-def _type_into(page, cell, code: str) -> None:
-    editor = cell.locator(".cm-content")
-    editor.click()
-    page.keyboard.press("Control+A")
-    page.keyboard.insert_text(code)
-    page.keyboard.press("Escape")
-
-
-def _editor_text(cell) -> str:
-    return cell.locator(".cm-content").evaluate("el => el.cmView.view.state.doc.toString()")
 
 
 @pytest.mark.parametrize("a,nb", NOTEBOOKS, ids=[a for a, _ in NOTEBOOKS])
@@ -111,21 +43,21 @@ def test_a_student_works_through_the_notebook_in_jupyterlab(lab, page, shots, a,
 
     # untouched, on the fresh kernel: the run stops at the first use of a stub, with the
     # stub's error; Validate fails
-    _run_all(page)
+    run_all(page)
     first = min(where[gid] for gid in answers)
-    errors = _errors(cells)
-    assert len(errors) == 1 and min(errors) >= first, errors
-    assert "NotImplementedError" in errors[min(errors)], errors
-    assert _validate(page) == "failed"
+    shown = errors(cells)
+    assert len(shown) == 1 and min(shown) >= first, shown
+    assert "NotImplementedError" in shown[min(shown)], shown
+    assert validate(page) == "failed"
     page.screenshot(path=str(shots / f"{a}-untouched.png"))
     page.locator(".jp-Dialog button", has_text="Ok").click()
 
     # the instructor's answers, typed into the page
     for gid, code in answers.items():
-        _type_into(page, cells.nth(where[gid]), code)
-        assert _editor_text(cells.nth(where[gid])) == code, f"{gid}: the editor changed what was typed"
-    _restart_and_run_all(page)
-    assert _errors(cells) == {}
+        type_into(page, cells.nth(where[gid]), code)
+        assert editor_text(cells.nth(where[gid])) == code, f"{gid}: the editor changed what was typed"
+    restart_and_run_all(page)
+    assert errors(cells) == {}
     prompts = cells.locator(".jp-InputArea .jp-InputPrompt").all_inner_texts()
     assert all(re.search(r"\[\d+\]", p) for p in prompts if p.strip()), prompts  # every code cell ran
 
@@ -138,7 +70,7 @@ def test_a_student_works_through_the_notebook_in_jupyterlab(lab, page, shots, a,
         size = images.nth(i).evaluate("img => [img.naturalWidth, img.naturalHeight, img.src.length]")
         assert size[0] > 50 and size[1] > 50 and size[2] > 2000, size
 
-    assert _validate(page) == "success"
+    assert validate(page) == "success"
     path = shots / f"{a}.png"
     page.screenshot(path=str(path))
     print(f"\nscreenshot: {path}")
