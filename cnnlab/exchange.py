@@ -59,8 +59,17 @@ class SafeExchangeCollect(ExchangeCollect):
         # nbgrader takes the first record of each student: real folders come first (latest
         # first), links last, so a link is only ever picked when a student has nothing else
         # (and is then refused in copy_files).
+        # With check_owners, folders made by someone else come after the student's own, so a
+        # forged later one never hides her real submission.
         newest = super()._sort_by_timestamp(records)
-        return [r for r in newest if self._is_folder(r)] + [r for r in newest if not self._is_folder(r)]
+        folders = [r for r in newest if self._is_folder(r)]
+        own = [r for r in folders if self._owner_problem(r) is None]
+        ranked = own + [r for r in folders if r not in own] + [r for r in newest if not self._is_folder(r)]
+        for rec in ranked[1:]:  # passed over; the first is refused, if it must be, in copy_files
+            if rec in folders and rec not in own:
+                self.log.warning("Refused the submission %s named after %s: %s", rec["filename"],
+                                 rec["username"], self._owner_problem(rec))
+        return ranked
 
     def _is_folder(self, record) -> bool:
         path = os.path.join(self.inbound_path, record["filename"])
