@@ -50,6 +50,7 @@ c.JupyterHub.spawner_class = "cnnlab.hub.spawner.SandboxedSpawner"
 # --- The course ------------------------------------------------------------------------
 c.SandboxedSpawner.exchange = {str(layout.exchange)!r}
 c.SandboxedSpawner.config_path = [{str(layout.jupyter)!r}]
+c.SandboxedSpawner.python_path = {str(layout.python)!r}
 c.SandboxedSpawner.staff = {staff!r}
 c.Spawner.default_url = "/lab"
 c.Spawner.start_timeout = 120
@@ -68,12 +69,18 @@ c.JupyterHub.cleanup_proxy = True
 '''
 
 
+#: cnnlab/hub/student_submit.py, as every server imports it (layout.python is on PYTHONPATH)
+SUBMIT_MODULE = "cnnlab_hub_submit"
+
+
 def shared_nbgrader_config(layout: Layout) -> str:
     """What every server's nbgrader reads: which course, and where its exchange is."""
     return f'''# Written by `cnnlab hub`: every person's nbgrader (Assignments tab, Validate) reads this.
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = {layout.course_id!r}
 c.Exchange.root = {str(layout.exchange)!r}
+# a submission folder only its author and the TA may enter (nbgrader's own is 0777)
+c.ExchangeFactory.submit = "{SUBMIT_MODULE}.PrivateExchangeSubmit"
 '''
 
 

@@ -3,6 +3,7 @@
     <home>/                 root, 0755: students pass through to exchange/ and jupyter/
       private/              root, 0700: hub database, cookie secret, logins, accounts made
       jupyter/              root, 0755: the nbgrader config every server reads (course id, exchange)
+        python/             root, 0755: on every server's PYTHONPATH: the students' submit class
       jupyter-ta/           root, 0755: what only the TA's server adds (the hub's exchange classes)
       exchange/             root, 1777: nbgrader's exchange (its clients want to write here),
                             sticky: nobody renames or removes what is not hers
@@ -41,6 +42,11 @@ class Layout:
     @property
     def jupyter(self) -> Path:
         return self.home / "jupyter"
+
+    @property
+    def python(self) -> Path:
+        """Python modules every server imports (PYTHONPATH): the students' submit class."""
+        return self.jupyter / "python"
 
     @property
     def jupyter_ta(self) -> Path:
@@ -85,6 +91,7 @@ def prepare_folders(layout: Layout) -> None:
     _folder(layout.home, 0o755)
     _folder(layout.private, 0o700)
     _folder(layout.jupyter, 0o755)
+    _folder(layout.python, 0o755)
     _folder(layout.jupyter_ta, 0o755)
 
 

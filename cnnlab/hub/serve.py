@@ -17,7 +17,7 @@ from pathlib import Path
 from ..course import Course
 from .accounts import Account, HubError, ensure_accounts, read_roster, remove_accounts
 from ..grading.sandbox import package_dir
-from .config import (SERVER_CONFIG, HubSettings, hub_config, page_config, shared_nbgrader_config,
+from .config import (SERVER_CONFIG, SUBMIT_MODULE, HubSettings, hub_config, page_config, shared_nbgrader_config,
                      ta_nbgrader_config)
 from .spawner import run_as
 from .layout import Layout, give_to, prepare_exchange, prepare_folders, ta_course, write_private
@@ -86,6 +86,7 @@ def deploy(course: Course, home: Path, ta: str, roster: dict[str, dict[str, str]
                            ta=ta, students=tuple(students), ta_course=course_dir)
     (layout.jupyter / "nbgrader_config.py").write_text(shared_nbgrader_config(layout))
     (layout.jupyter / "jupyter_server_config.json").write_text(SERVER_CONFIG)
+    shutil.copyfile(Path(__file__).with_name("student_submit.py"), layout.python / f"{SUBMIT_MODULE}.py")
     (layout.jupyter_ta / "nbgrader_config.py").write_text(ta_nbgrader_config())
     for folder, staff in ((layout.jupyter, False), (layout.jupyter_ta, True)):
         (folder / "labconfig").mkdir(exist_ok=True)
@@ -156,7 +157,8 @@ def in_view(layout: Layout, user: str, argv: list[str], staff: bool = False, cwd
     config_path = ([layout.jupyter_ta] if staff else []) + [layout.jupyter]
     readable = config_path + ([package_dir()] if staff else [])
     return run_as(user, argv, [layout.exchange], readable, cwd=cwd,
-                  env={"JUPYTER_CONFIG_PATH": os.pathsep.join(map(str, config_path))}, **kwargs)
+                  env={"JUPYTER_CONFIG_PATH": os.pathsep.join(map(str, config_path)), "PYTHONPATH": str(layout.python)},
+                  **kwargs)
 
 
 def remove(home: Path) -> list[str]:

@@ -93,6 +93,7 @@ class SandboxedSpawner(LocalProcessSpawner):
 
     exchange = Unicode(config=True, help="nbgrader's exchange root, writable in every view.")
     config_path = List(Unicode(), config=True, help="Jupyter config folders every server reads (JUPYTER_CONFIG_PATH).")
+    python_path = Unicode(config=True, help="A folder of modules every server imports (PYTHONPATH), read-only.")
     staff = Dict(config=True, help=(
         "{user: {'notebook_dir': folder, 'config_path': [folders], 'readable': [folders]}} for the course's staff: "
         "the TA's server opens in the course folder, reads the TA-only config and sees the cnnlab package."))
@@ -103,6 +104,8 @@ class SandboxedSpawner(LocalProcessSpawner):
     def get_env(self):
         env = super().get_env()
         env["JUPYTER_CONFIG_PATH"] = os.pathsep.join([*self._staff().get("config_path", []), *self.config_path])
+        if self.python_path:
+            env["PYTHONPATH"] = self.python_path
         return env
 
     def make_preexec_fn(self, name):
