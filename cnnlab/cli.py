@@ -291,10 +291,13 @@ def autograde(ctx, assignment, students, workers, force, scheduler, as_json, uns
 @click.argument("assignment")
 @click.option("--student", "students", multiple=True, help="Only this student (repeatable).")
 @click.option("--force", is_flag=True, help="Write every student's feedback, also what is up to date.")
+@click.option("--lms", type=click.Choice(["canvas", "moodle", "blackboard", "brightspace"]), default=None,
+              help="Also lay the feedback out as this LMS's bulk upload (named after the collected download), "
+                   "zipped in feedback-upload/LMS/.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @gradebook_option
 @click.pass_context
-def feedback(ctx, assignment, students, force, as_json):
+def feedback(ctx, assignment, students, force, lms, as_json):
     """Write feedback/<student>/ASSIGNMENT/*.html: each exercise's score and the hint of every
     failed hidden check at the top, then the graded notebook (hidden tests never shown). A
     submission that could not be graded gets a page saying why. Only feedback older than its
@@ -303,6 +306,12 @@ def feedback(ctx, assignment, students, force, as_json):
 
     course = _course(ctx)
     summary = write_feedback(course, assignment, list(students) or None, progress=not as_json, force=force)
+    if lms:
+        from .lms.feedback_upload import write_feedback_upload
+
+        upload = write_feedback_upload(course, assignment, lms, list(students) or None)
+        summary["lms_upload"] = {"lms": lms, "zip": str(upload.zip_path), "files": upload.files,
+                                 "left_out": dict(upload.left_out)}
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False))
     else:
@@ -312,6 +321,11 @@ def feedback(ctx, assignment, students, force, as_json):
         click.echo(f"feedback {assignment}: {summary['written']} student(s) written under {summary['folder']} "
                    f"({summary['not_graded_pages']} of them: why the submission could not be graded), "
                    f"{summary['up_to_date']} up to date (--force rewrites), {summary['failed']} failed")
+        if lms:
+            for student, why in upload.left_out:
+                click.echo(f"  NOT IN THE UPLOAD {student}: {why}")
+            click.echo(f"{lms} upload: {sum(map(len, upload.files.values()))} file(s) of {len(upload.files)} "
+                       f"student(s) in {upload.zip_path}; upload it in {upload.where}")
     if summary["failed"]:
         sys.exit(1)
 

@@ -188,3 +188,17 @@ def test_text_entries_and_the_test_student_are_named_for_what_they_are():
     test = canvas.match_file("studenttest_48500_99112233_kernels.ipynb")
     assert test.note == "Canvas's Test Student (Student View), not a student of the class"
     assert canvas.match_file("lovelaceada_48213_99112233_kernels.ipynb").note == ""
+
+
+def test_feedback_names_carry_the_downloads_ids_and_no_other_number():
+    when = datetime(2025, 3, 1, 12, 0)
+    for row in roster():
+        download = canvas.download_name(row, "kernels.ipynb", when)
+        ids = [p for p in download.split("_") if p.isdigit()][:2]
+        for page in ("kernels-feedback.html", "week_2_kernels-feedback.html"):
+            name = canvas.feedback_name(f"{download}", page)
+            assert [p for p in name.split("_") if p.isdigit()] == ids, name  # what Canvas reads as the ids
+        inside = canvas.feedback_name(f"{download}/my work/kernels.ipynb", "kernels-feedback.html")
+        assert inside == canvas.feedback_name(download, "kernels-feedback.html")  # from the student's own zip
+    with pytest.raises(LmsError, match="not a Canvas download"):
+        canvas.feedback_name("kernels.ipynb", "kernels-feedback.html")

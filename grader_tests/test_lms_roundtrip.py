@@ -257,3 +257,47 @@ def test_an_export_that_would_harm_the_lms_is_refused_in_one_line(course, tmp_pa
         plugin = CanvasExportPlugin(to=str(out), course_root=str(root), allow_ungraded=True, allow_new_column=True)
         plugin.export(gb)
     assert out.is_file() and plugin.account.graded == 0 and plugin.account.missing == plugin.account.students > 0
+
+
+def _canvas_attaches_to(name: str) -> tuple[str, str]:
+    """(user id, file id) as Canvas's Re-Upload Submissions reads a file name
+    (Assignment#infer_comment_context_from_filename: the first two all-digit "_" parts)."""
+    user, file_id = [p for p in name.split("_") if p.isdigit()][:2]
+    return user, file_id
+
+
+def _moodle_attaches_to(path: str) -> str:
+    """The participant id Moodle's feedback zip import reads from a path part
+    `fullname_participantid_plugintype_pluginname` (assignfeedback_file_zip_importer)."""
+    for part in path.split("/")[:-1]:
+        info = part.split("_", 4)
+        if len(info) >= 4 and info[1].isdigit() and info[2] == "assignsubmission":
+            return info[1]
+    raise AssertionError(f"{path}: Moodle would not match it to a participant")
+
+
+def test_feedback_goes_back_named_so_the_lms_attaches_it_to_the_right_student(round_trip):
+    lms, root = round_trip["lms"], round_trip["root"]
+    proc = subprocess.run(cnnlab_cmd("--course", str(root), "feedback", A, "--lms", lms, "--json"),
+                          capture_output=True, text=True, env=run_env(), timeout=600)
+    if not get_format(lms).feedback_upload:  # Blackboard, Brightspace: no bulk upload of feedback files
+        assert proc.returncode == 2 and "no bulk upload of feedback files" in proc.stderr, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+        return
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    upload = json.loads(proc.stdout)["lms_upload"]
+    downloads = load_course(root).collected(A)["downloads"]
+    graded = set(round_trip["scores"])
+    assert set(upload["files"]) == graded and not upload["left_out"], upload
+    with zipfile.ZipFile(upload["zip"]) as z:
+        names = set(z.namelist())
+    for student, files in upload["files"].items():
+        assert set(files) <= names
+        (page,) = files
+        theirs = downloads[student][-1]
+        if lms == "canvas":
+            assert _canvas_attaches_to(page) == _canvas_attaches_to(Path(theirs).name)
+            assert _canvas_attaches_to(page)[0] == round_trip["students"][student][2]  # her Canvas user id
+        else:
+            assert _moodle_attaches_to(page) == _moodle_attaches_to(theirs)
+        assert page.endswith(f"{NB}-feedback.html")

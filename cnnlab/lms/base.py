@@ -114,6 +114,15 @@ class LmsFormat:
         """The path the LMS gives `filename` in its download archive (tests build archives with it)."""
         raise NotImplementedError
 
+    #: Whether the LMS takes feedback files back in bulk, as an upload named like its download.
+    feedback_upload: ClassVar[str] = ""  # where the TA uploads it, for messages; "" = no such upload
+
+    def feedback_name(self, download_path: str, filename: str) -> str:
+        """The path, inside the bulk feedback upload, that attaches `filename` to the student
+        whose download file was `download_path` (relative to the unpacked download)."""
+        raise LmsError(f"{self.title} has no bulk upload of feedback files: give students theirs from "
+                       "feedback/ (or the hub's Assignments tab)")
+
     def write_grades(self, out: TextIO, students: list[StudentGrades], assignments: list[AssignmentGrade],
                      student_id_field: str) -> None:
         """The grade import file for this LMS. `student_id_field` says which

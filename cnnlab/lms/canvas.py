@@ -45,6 +45,7 @@ import re
 import unicodedata
 import zlib
 from datetime import datetime
+from pathlib import PurePosixPath
 from typing import TextIO
 
 from ..sheets import StudentGrades, write_csv
@@ -157,6 +158,22 @@ class Canvas(LmsFormat):
                 if m["name"].lower() in TEST_STUDENT_PREFIXES else "")
         return FileMatch(who=("lms_user_id", m["user"]), filename=m["file"], attempt=resubmission(m["file"]),
                          late_mark=bool(m["late"]), note=note)
+
+    feedback_upload = "the assignment's Re-Upload Submissions (Gradebook, the assignment's menu)"
+
+    def feedback_name(self, download_path: str, filename: str) -> str:
+        """Canvas's Re-Upload Submissions (Assignment#infer_comment_context_from_filename) splits a
+        name at "_" and takes its first two all-digit parts as the user id and the id of a file of
+        that user's submission, and attaches the file as a comment there: the download's
+        `{name}[_LATE]_{user id}_{file id}_` prefix, then a name with no all-digit part."""
+        # the file itself, or the archive it was in (a student's zip, unpacked by collect)
+        m = next((m for part in PurePosixPath(download_path).parts if (m := SUBMISSION_FILE.match(part))), None)
+        if m is None:
+            raise LmsError(f"{download_path}: not a Canvas download file name")
+        safe = ATTACHMENT_UNSAFE.sub("-", filename)
+        if any(part.isdigit() for part in safe.split("_")):  # Canvas would read it as an id
+            safe = safe.replace("_", "-")
+        return f"{m['name']}{'_LATE' if m['late'] else ''}_{m['user']}_{m['file_id']}_{safe}"
 
     def download_name(self, row: RosterRow, filename: str, submitted_at: datetime, attempt: int = 0) -> str:
         """Canvas's name for `filename`. Canvas names carry no time; attempt N > 0

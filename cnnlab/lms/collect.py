@@ -262,6 +262,7 @@ class CollectReport:
     late: dict[str, str] = field(default_factory=dict)  # student -> how late (course.yml late:), or the LMS's mark
     wrong_notebook: dict[str, str] = field(default_factory=dict)  # student -> the assignment whose notebook it is
     no_submission: list[str] = field(default_factory=list)  # roster students this download holds nothing of
+    downloads: dict[str, list[str]] = field(default_factory=dict)  # student -> her files' paths in the download
     log: str = ""  # nbgrader zip_collect's own log (cnnlab collect --verbose prints it)
 
 
@@ -314,6 +315,7 @@ def collect_archive(course: Course, assignment_id: str, archive: str | Path, lms
                           if s not in matched}
     release = course.assignment(assignment_id).notebooks
     for student, files in sorted(matched.items()):
+        report.downloads[student] = sorted({rel for _, rel, _ in files})
         _keep_latest(course.submitted(student, assignment_id), files, release, student, report)
         report.students[student] = sorted(p.name for p in course.submitted(student, assignment_id)
                                           .iterdir() if p.suffix == ".ipynb")
@@ -389,7 +391,11 @@ def write_collect_record(course: Course, assignment_id: str, report: CollectRepo
     path.parent.mkdir(parents=True, exist_ok=True)
     marks = {s for s, why in report.late.items() if why.startswith("marked LATE")}
     marks |= {s for s in known_marks if s not in report.students}  # earlier downloads' marks stay theirs
-    path.write_text(json.dumps({"lms": report.lms, "no_notebook": merged, "late_marks": sorted(marks)}, indent=1,
+    # where each student's files were in the download: feedback goes back to the LMS under those names
+    downloads = {s: paths for s, paths in record.get("downloads", {}).items() if s not in report.downloads}
+    downloads.update(report.downloads)
+    path.write_text(json.dumps({"lms": report.lms, "no_notebook": merged, "late_marks": sorted(marks),
+                                "downloads": dict(sorted(downloads.items()))}, indent=1,
                                ensure_ascii=False), encoding="utf-8")
 
 

@@ -126,6 +126,21 @@ class Moodle(LmsFormat):
             return FileMatch(who=("full_name", name), filename=filename)
         return None
 
+    feedback_upload = "the assignment's Upload multiple feedback files in a zip (View all submissions)"
+
+    def feedback_name(self, download_path: str, filename: str) -> str:
+        """Moodle's feedback zip import (assignfeedback_file_zip_importer) reads the participant
+        from a path part `fullname_participantid_plugintype_pluginname[_...]`: the folder of
+        the student's download, then the feedback file in it."""
+        parts = [p for p in download_path.replace("\\", "/").split("/") if p]
+        for part in parts[:-1]:
+            if FOLDER.match(part):
+                return f"{part}/{filename}"
+        m = FLAT.match(parts[-1]) if parts else None
+        if m is None:
+            raise LmsError(f"{download_path}: not a Moodle download file name")
+        return f"{m['name']}_{m['pid']}_assignsubmission_file/{filename}"
+
     def download_name(self, row: RosterRow, filename: str, submitted_at: datetime, attempt: int = 0) -> str:
         """Moodle 4.1+'s name for `filename` (in folders, the default). Moodle
         downloads only the latest submission: no time or attempt in the name."""
