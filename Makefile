@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# defined before any rule names it as a prerequisite (make expands those as it reads them)
+PROXY  := $(VENV)/proxy/node_modules/.bin/configurable-http-proxy
 
 .PHONY: demo test test-browser build check clean help sandbox servers browser hub proxy
 
@@ -61,7 +63,6 @@ test-browser: $(STAMP) browser sandbox $(PROXY)
 	@echo "screenshots: $(abspath browser-screenshots)"
 
 # JupyterHub's proxy, pinned, from npm into the venv (cnnlab/hub/serve.py looks there first).
-PROXY := $(VENV)/proxy/node_modules/.bin/configurable-http-proxy
 $(PROXY):
 	@command -v npm >/dev/null 2>&1 || { echo "npm is missing (apt-get install nodejs npm)"; exit 1; }
 	npm install --silent --no-fund --no-audit --prefix $(VENV)/proxy configurable-http-proxy@5.3.0
