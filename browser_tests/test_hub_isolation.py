@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
+from nbgrader.api import Gradebook
 
-from conftest import HUB_STUDENTS, HUB_TA, ROOT
+from cnnlab.course import load_course
+
+from conftest import BIN, HUB_STUDENTS, HUB_TA, ROOT
 
 A = "02_kernels"
 ANA, BEN = HUB_STUDENTS
@@ -119,3 +123,28 @@ def test_a_submission_in_anothers_name_is_refused_at_collect(hub, submitted):
     collected = hub.ta_course / "submitted" / BEN / A
     assert (collected / "timestamp.txt").read_text().strip() == bens.name.split("+")[2]
     assert not (collected / "extra.ipynb").exists()
+
+
+def test_the_tas_own_server_never_runs_student_code(hub, submitted):
+    """formgrader's autograde button runs nbgrader autograde as the TA, beside the gradebook:
+    on the hub its Execute step refuses in one line and names the sandboxed command."""
+    if not (hub.ta_course / "submitted" / ANA / A).exists():
+        _ok(hub.as_ta(["nbgrader", "collect", A]))
+    db = load_course(hub.ta_course).nbgrader_config().CourseDirectory.db_url
+    with Gradebook(db) as gb:
+        graded = A in {a.name for a in gb.assignments} and ANA in {s.student.id for s in gb.find_assignment(A).submissions}
+    if not graded:  # run alone: otherwise the hub loop test has graded the class already
+        r = subprocess.run([str(BIN / "cnnlab"), "--course", str(hub.ta_course), "autograde", A],
+                           capture_output=True, text=True, timeout=600)
+        _ok(r)
+        subprocess.run(["chown", "-R", f"{HUB_TA}:{HUB_TA}", str(hub.ta_course)], check=True)
+    with Gradebook(db) as gb:
+        before = [(s.student.id, s.score) for s in gb.find_assignment(A).submissions]
+    r = hub.as_ta(["nbgrader", "autograde", A, f"--student={ANA}", "--force"])  # as formgrader's button does
+    out = r.stdout + r.stderr
+    assert r.returncode != 0, out[-2000:]
+    assert "runs only in cnnlab's sandbox" in out and "sudo cnnlab" in out, out[-2000:]
+    with Gradebook(db) as gb:
+        after = [(s.student.id, s.score) for s in gb.find_assignment(A).submissions]
+    assert after == before                                                         # no score changed
+    assert (hub.ta_course / "submitted" / ANA / A / "kernels.ipynb").exists()     # her work is untouched

@@ -57,3 +57,16 @@ def test_the_generated_configs_are_python_that_names_the_course(tmp_path):
     students, ta = json.loads(page_config(False)), json.loads(page_config(True))
     assert all(students["disabledExtensions"][p] for p in STAFF_PLUGINS)
     assert not any(ta["disabledExtensions"][p] for p in STAFF_PLUGINS)
+
+
+def test_the_tas_autograde_is_nbgraders_with_execute_refused():
+    from nbgrader.converters.autograde import Autograde
+    from traitlets.utils.importstring import import_item
+
+    from cnnlab.hub.config import TA_AUTOGRADE_STEPS
+    from cnnlab.hub.staff_only import RefuseUnsandboxedExecute
+
+    nbgraders = Autograde.class_traits()["autograde_preprocessors"].default()
+    ours = [import_item(name) for name in TA_AUTOGRADE_STEPS]
+    assert [p.__name__ for p in nbgraders][0] == "Execute" and ours[0] is RefuseUnsandboxedExecute
+    assert ours[1:] == list(nbgraders[1:])

@@ -84,14 +84,25 @@ c.ExchangeFactory.submit = "{SUBMIT_MODULE}.PrivateExchangeSubmit"
 '''
 
 
+#: nbgrader 0.9.6's Autograde.autograde_preprocessors with Execute refused (test_hub_setup checks
+#: it against nbgrader's own list, so an nbgrader upgrade cannot drift from it unnoticed)
+TA_AUTOGRADE_STEPS = ["cnnlab.hub.staff_only.RefuseUnsandboxedExecute",
+                      "nbgrader.preprocessors.IgnorePattern", "nbconvert.preprocessors.ClearMetadataPreprocessor",
+                      "nbgrader.preprocessors.LimitOutput", "nbgrader.preprocessors.SaveAutoGrades",
+                      "nbgrader.preprocessors.AssignLatePenalties", "nbgrader.preprocessors.CheckCellMetadata"]
+
+
 def ta_nbgrader_config() -> str:
     """What only the TA's nbgrader adds: the hub's exchange classes (cnnlab/exchange.py)."""
-    return '''# Written by `cnnlab hub`: only the TA's server reads this (students' cannot import cnnlab).
+    return f'''# Written by `cnnlab hub`: only the TA's server reads this (students' cannot import cnnlab).
 c = get_config()  # noqa: F821
 # release on an exchange students cannot rearrange (nbgrader's own makes its root world-writable)
 c.ExchangeFactory.release_assignment = "cnnlab.exchange.PrivateExchangeReleaseAssignment"
 # collect a submission only from the account it is named after
 c.SafeExchangeCollect.check_owners = True
+# formgrader's autograde (nbgrader's Execute, as the TA, beside the gradebook) refuses: grading
+# runs student code only in cnnlab's sandbox (cnnlab/hub/staff_only.py)
+c.Autograde.autograde_preprocessors = {TA_AUTOGRADE_STEPS!r}
 '''
 
 
