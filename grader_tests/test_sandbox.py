@@ -358,3 +358,34 @@ def test_job_folders_of_killed_graders_are_swept_and_live_ones_kept(tmp_path):
         alive.kill()
         alive.wait(timeout=30)
         sweep_job_folders()
+
+
+def test_the_shared_font_list_is_read_only_and_used_without_a_rescan():
+    """matplotlib's font list is built once and mounted into every sandbox (fontcache.py):
+    a student can neither change nor replace what the next student's kernel reads."""
+    from cnnlab.grading.fontcache import font_list
+
+    shared = font_list()
+    assert shared is not None and shared.is_file()
+    before = shared.read_bytes()
+    cells, _ = _run(f"""
+import os
+path = "/tmp/matplotlib/{shared.name}"
+for attack in (lambda: open(path, "a").write("[]"), lambda: os.unlink(path),
+               lambda: os.rename(path, path + ".old"), lambda: os.chmod(path, 0o666)):
+    try:
+        attack()
+        print("attack worked")
+    except OSError as e:
+        print("refused", e.errno)
+""", """
+import logging, io, os
+seen = io.StringIO()
+logging.getLogger("matplotlib").addHandler(logging.StreamHandler(seen))
+import matplotlib.font_manager as fm
+print("fonts", len(fm.fontManager.ttflist), "log", repr(seen.getvalue()), sorted(os.listdir("/tmp/matplotlib")))
+""")
+    assert "attack worked" not in _printed(cells[0]) and _printed(cells[0]).count("refused") == 4
+    out = _printed(cells[1])
+    assert "log ''" in out and f"['{shared.name}']" in out and int(out.split("fonts ")[1].split()[0]) > 0, out
+    assert shared.read_bytes() == before

@@ -38,6 +38,7 @@ import nbformat
 
 from ..course import Course, CourseError, load_course
 from ..nbtools import fill_answers, instructor_answers
+from .fontcache import cnnlab_cache
 
 STUDENT = "instructor-canary"
 
@@ -83,8 +84,7 @@ def course_state(course: Course, assignment_id: str, sandbox: bool) -> str:
 
 
 def cache_folder() -> Path:
-    base = os.environ.get("CNNLAB_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "cnnlab"
-    return Path(base) / "canary"
+    return cnnlab_cache() / "canary"
 
 
 def _record(key: str) -> Path:

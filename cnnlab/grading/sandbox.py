@@ -40,6 +40,7 @@ from pathlib import Path
 
 import cnnlab
 from ..checks import FORBIDDEN_LIBRARIES
+from .fontcache import SANDBOX_CONFIG_DIR, font_list
 
 log = logging.getLogger(__name__)
 
@@ -542,6 +543,10 @@ def bwrap_argv(job_dir: Path, command: list[str], limits: Limits = Limits(),
         # prints "Fontconfig error" into a student's cell; /etc itself stays empty but traversable
         argv += ["--perms", "0755", "--dir", "/etc", "--ro-bind", "/etc/fonts", "/etc/fonts"]
     argv += _hiding_argv()
+    fonts = font_list()
+    if fonts is not None:  # matplotlib's font list, built once (fontcache.py): no font scan per kernel
+        argv += ["--perms", "1777", "--dir", SANDBOX_CONFIG_DIR,
+                 "--ro-bind", str(fonts), f"{SANDBOX_CONFIG_DIR}/{fonts.name}"]
     for inside, outside in (ro_files or {}).items():
         for parent in _pyenv_dirs(Path(inside)):  # readable parents (bwrap makes them 0700)
             if str(parent) not in made:
@@ -552,7 +557,7 @@ def bwrap_argv(job_dir: Path, command: list[str], limits: Limits = Limits(),
     base_env = {"HOME": "/tmp", "PATH": f"{venv_home() / 'bin'}:/usr/bin:/bin", "LANG": "C.UTF-8",
                 # the kernel's own inline backend, as in the student's JupyterLab: lesson figures
                 # (many drawn with the student's functions) reach feedback as images
-                "MPLCONFIGDIR": "/tmp/matplotlib", "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+                "MPLCONFIGDIR": SANDBOX_CONFIG_DIR, "MPLBACKEND": "module://matplotlib_inline.backend_inline",
                 "JUPYTER_RUNTIME_DIR": str(job_dir / "runtime"), "PYTHONDONTWRITEBYTECODE": "1",
                 "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # machine quirks, see field notes
