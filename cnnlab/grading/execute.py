@@ -18,6 +18,7 @@ import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Integer
 
+from .figures import swap_in
 from .plan import plan_steps
 from ..items.status import TIMEOUT_NAMES
 from .run import run_of
@@ -64,6 +65,8 @@ class SandboxedExecute(NbGraderPreprocessor):
     timeout = Integer(30, help="Seconds a cell may run before it is interrupted.").tag(config=True)
     max_cell_output = Integer(256 * 1024, help="Bytes of output kept per cell.").tag(config=True)
     sandbox = Bool(True, help="Isolate student code with bubblewrap (False only with --unsafe-no-sandbox).").tag(config=True)
+    draw_once = Bool(True, help="Draw lesson figures that need no student code once per run, from the release "
+                                "notebook, instead of in every submission's kernel (figures.py).").tag(config=True)
 
     def preprocess(self, nb, resources):
         run = run_of(resources)
@@ -74,11 +77,14 @@ class SandboxedExecute(NbGraderPreprocessor):
         files = course_files(Path(resources.get("metadata", {}).get("path") or "."))
         key = run.key(info["assignment"], info["notebook"]) if run.verify else None
         steps = plan_steps(nb, {gid: k.item for gid, k in key.items.items()} if key else {})
-        job = encode_job(nbformat.writes(nb), files, settings, [asdict(s) for s in steps])
         label = f"{info.get('student', '')}-{info.get('notebook', '')}"
         with run.coordinator.untrusted_wait():  # here, or on a Dask worker (workers.py)
+            figures = run.lesson_figures(info["assignment"], info["notebook"], files, settings) if self.draw_once else {}
+            job = encode_job(nbformat.writes(nb), files, {**settings, "drawn_once": sorted(figures)},
+                             [asdict(s) for s in steps])
             result = run.runner.execute(job, label)
         lay_outputs(nb, result["notebook"], f"the notebook could not be run ({result['status']})")
+        swap_in(nb, figures)
         if key is not None:
             resources["cnnlab"].update(key=key, probes=result["probes"], runs=result["runs"])
         return nb, resources

@@ -23,6 +23,7 @@ import os
 import signal
 import subprocess
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -73,6 +74,27 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.session.send(self._control_socket, msg)
             return
         await super()._async_interrupt_kernel()
+
+
+def kernel_arguments(job: Path, preload: tuple[str, ...] = ()) -> list[str]:
+    """The kernel's command-line options, pooled or not: quiet logs, history in memory (as
+    nbclient gives), the drawn-once hook (cnnlab/drawn_once.py) and preloaded modules (pool.py)."""
+    lines = [f"__import__('cnnlab.drawn_once').drawn_once.install_from({str(job / 'runtime' / 'drawn_once.json')!r})"]
+    lines += [f"__import__({name!r})" for name in preload]  # binds no name the student could see
+    return ["--IPKernelApp.log_level=ERROR", "--HistoryManager.hist_file=:memory:",
+            "--IPKernelApp.exec_lines=" + "; ".join(f"{line} and None" for line in lines)]
+
+
+def new_kernel_manager(job: Path, uid: int | None, limits: Limits) -> SandboxedKernelManager:
+    """The manager of one kernel whose sockets (ipc) and files live in `job`; sandboxed as `uid`
+    (None: not sandboxed, --unsafe-no-sandbox)."""
+    cfg = Config()
+    cfg.KernelManager.transport = "ipc"
+    cfg.KernelManager.ip = str(job / "kernel")
+    km = SandboxedKernelManager(config=cfg, kernel_name="python3", job_dir=job,
+                                sandbox_uid=uid or FIRST_UID, limits=limits, sandboxed=uid is not None)
+    km.connection_file = str(job / "kernel.json")
+    return km
 
 
 class StuckKernelError(DeadKernelError):
@@ -201,12 +223,14 @@ class CappedExecute(Execute):
             raise StuckKernelError("the cell ignored the interrupt") from None
 
 
-def execute_notebook(nb_json: str, files: dict[str, bytes], settings: dict, steps: list[dict] | None = None) -> dict:
+def execute_notebook(nb_json: str, files: dict[str, bytes], settings: dict, steps: list[dict] | None = None,
+                     pool=None) -> dict:
     """Run a notebook's plan (plan.py) with a fresh, sandboxed kernel.
 
     Takes and returns plain data, so it can run on any worker.
     settings: timeout (per cell, s), max_cell_output (bytes), sandbox (bool),
-    limits (dict of Limits fields).
+    limits (dict of Limits fields), drawn_once (source hashes of lesson cells whose
+    figures are not rendered: drawn_once.py).
     steps: [{"kind", "cell", "source", "grade_id"}] from plan.plan_steps (default: the
     notebook's cells, hidden blocks last, no probes).
     Returns {"status", "notebook", "probes", "runs"}: the notebook with every
@@ -214,7 +238,10 @@ def execute_notebook(nb_json: str, files: dict[str, bytes], settings: dict, step
     and per probed item either {"report": ...} or {"lost": reason}.
     status: ok | kernel_died | wall_timeout | error: <reason> (of the first run)
     """
-    if settings.get("sandbox", True):
+    sandboxed = settings.get("sandbox", True)
+    if sandboxed and pool is not None and Limits(**settings.get("limits", {})) == pool.limits:
+        return _execute(nb_json, files, settings, steps, None, pool)  # each run takes a kernel started ahead
+    if sandboxed:
         with claim_uid() as uid:
             return _execute(nb_json, files, settings, steps, uid)
     return _execute(nb_json, files, settings, steps, None)
@@ -226,10 +253,10 @@ LOST_REASONS = {"kernel_died": "the kernel died (os._exit, out of memory or a cr
 
 
 def _execute(nb_json: str, files: dict[str, bytes], settings: dict, step_dicts: list[dict] | None,
-             uid: int | None) -> dict:
+             uid: int | None, pool=None) -> dict:
     nb = nbformat.reads(nb_json, as_version=4)
     steps = [Step(**s) for s in step_dicts] if step_dicts is not None else plan_steps(nb, {})
-    status, outputs, finished = _run(nb, steps, files, settings, uid)
+    status, outputs, finished = _run(nb, steps, files, settings, uid, pool)
     results = {i: outputs[i] for i in finished}          # step index -> outputs, of the steps that finished
     runs = 1
     first_lost = min((i for i in range(len(steps)) if i not in finished), default=None)
@@ -237,7 +264,7 @@ def _execute(nb_json: str, files: dict[str, bytes], settings: dict, step_dicts: 
         second = salvage_steps(steps, first_lost)
         if second:
             runs = 2
-            _, again, done = _run(nb, second, files, settings, uid)
+            _, again, done = _run(nb, second, files, settings, uid, pool)
             where = [steps.index(s) for s in second]
             for j in done:
                 if steps[where[j]].kind != "cell":   # the first run's outputs are what the student's cells did
@@ -282,25 +309,38 @@ def _probe_report(result: dict) -> dict:
     return {"report": report, "reports": len(reports)}
 
 
-def _run(nb, steps: list[Step], files: dict[str, bytes], settings: dict, uid: int | None):
-    """One kernel, the given steps in order. Returns (status, outputs per step, finished step indices)."""
-    limits = Limits(**settings.get("limits", {}))
-    run = run_notebook(nb, steps)
+@contextmanager
+def _kernel(limits: Limits, uid: int | None, pool):
+    """(job folder, kernel manager) for one run: a pooled kernel, started ahead (pool.py),
+    or a manager whose kernel nbclient starts now. Either way it serves this run only."""
+    if pool is not None:
+        warm = pool.take()
+        try:
+            yield warm.job, warm.km
+        finally:
+            warm.close()
+        return
     with job_folder(limits) as tmp:  # a tmpfs of its own: a full job folder costs only this student
         job = Path(tmp) / "job"
         job.mkdir()
+        yield job, new_kernel_manager(job, uid, limits)
+
+
+def _run(nb, steps: list[Step], files: dict[str, bytes], settings: dict, uid: int | None, pool=None):
+    """One kernel, the given steps in order. Returns (status, outputs per step, finished step indices)."""
+    limits = Limits(**settings.get("limits", {}))
+    run = run_notebook(nb, steps)
+    with _kernel(limits, uid, pool) as (job, km):
         for name, data in files.items():  # course files the notebook reads (never student extras)
             target = job / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        cfg = Config()
-        cfg.KernelManager.transport = "ipc"
-        cfg.KernelManager.ip = str(job / "kernel")
-        km = SandboxedKernelManager(config=cfg, kernel_name="python3", job_dir=job,
-                                    sandbox_uid=uid or FIRST_UID, limits=limits, sandboxed=uid is not None)
-        km.connection_file = str(job / "kernel.json")
+        (job / "runtime").mkdir(exist_ok=True)
+        (job / "runtime" / "drawn_once.json").write_text(json.dumps(sorted(settings.get("drawn_once", []))))
+        if km.has_kernel:  # started ahead: its folder was made its uid's before the files came
+            prepare_job_dir(job, km.sandbox_uid)
         executor = CappedExecute(timeout=settings["timeout"], max_cell_output=settings["max_cell_output"],
-                                 extra_arguments=["--IPKernelApp.log_level=ERROR"], record_timing=False,
+                                 extra_arguments=kernel_arguments(job), record_timing=False,
                                  shutdown_kernel="immediate")
         executor.wide_cells = {i for i, s in enumerate(steps) if s.kind == "probe"}
         expired = threading.Event()

@@ -13,8 +13,14 @@ from __future__ import annotations
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+import nbformat
+
+from .figures import drawn_once_cells, reference_figures
+from .plan import plan_steps
+from .workers import encode_job
 
 
 class Coordinator:
@@ -81,6 +87,7 @@ class GradingRun:
         self.coordinator = Coordinator()
         self._keys: dict = {}
         self._findings: dict[tuple[str, str], dict[str, NotebookFindings]] = {}
+        self._figures: dict[tuple[str, str], dict] = {}  # (assignment, notebook) -> lesson figures drawn once
         self._lock = threading.Lock()
 
     def __deepcopy__(self, memo) -> "GradingRun":
@@ -96,6 +103,29 @@ class GradingRun:
             if (assignment, notebook) not in self._keys:
                 self._keys[assignment, notebook] = load_key(self.course_root, assignment, notebook, self.db_url)
             return self._keys[assignment, notebook]
+
+    def lesson_figures(self, assignment: str, notebook: str, files: dict[str, bytes], settings: dict) -> dict:
+        """The figures of the release's drawn-once cells (figures.py), drawn once per run in the
+        sandbox from the release notebook: {source hash: figure outputs}; {} when none or the run failed."""
+        with self._lock:
+            entry = self._figures.setdefault((assignment, notebook), {"lock": threading.Lock()})
+        with entry["lock"]:  # the first submission draws them; the others wait for the result
+            if "figures" not in entry:
+                entry["figures"] = self._draw_lesson_figures(assignment, notebook, files, settings)
+            return entry["figures"]
+
+    def _draw_lesson_figures(self, assignment: str, notebook: str, files: dict[str, bytes], settings: dict) -> dict:
+        release = nbformat.read(Path(self.course_root) / "release" / assignment / f"{notebook}.ipynb", as_version=4)
+        cells = drawn_once_cells(release)
+        if not cells:
+            return {}
+        job = encode_job(nbformat.writes(release), files, {**settings, "drawn_once": []},
+                         [asdict(s) for s in plan_steps(release, {})])
+        try:
+            result = self.runner.execute(job, f"lesson figures-{notebook}")
+            return reference_figures(nbformat.reads(result["notebook"], as_version=4), cells)
+        except Exception:  # noqa: BLE001 - no reference: every submission draws its own, as before
+            return {}
 
     def findings(self, student: str, assignment: str, notebook: str) -> NotebookFindings:
         with self._lock:

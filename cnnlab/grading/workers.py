@@ -38,6 +38,7 @@ from concurrent.futures import CancelledError
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from .kernel import execute_notebook
+from .pool import KernelPool
 
 
 class ClusterLost(RuntimeError):
@@ -53,11 +54,11 @@ def encode_job(nb_json: str, files: dict[str, bytes], settings: dict, steps: lis
                        "files": {name: base64.b64encode(data).decode() for name, data in files.items()}})
 
 
-def run_job(job: str) -> str:
-    """The execute step on a worker: JSON in, JSON out."""
+def run_job(job: str, pool=None) -> str:
+    """The execute step on a worker: JSON in, JSON out (`pool`: kernels started ahead, pool.py)."""
     data = json.loads(job)
     files = {name: base64.b64decode(text) for name, text in data["files"].items()}
-    return json.dumps(execute_notebook(data["notebook"], files, data["settings"], data["steps"]))
+    return json.dumps(execute_notebook(data["notebook"], files, data["settings"], data["steps"], pool))
 
 
 def decode_result(text) -> dict:
@@ -83,15 +84,32 @@ def worker_check() -> str:
 
 
 class LocalRunner:
-    """The execute step in the calling thread (one of the coordinator's pool)."""
+    """The execute step in the calling thread (one of the coordinator's pool), with sandboxed
+    kernels started ahead of need (pool.py): `pool_size` of them (0: each run starts its own)."""
 
     address = ""
 
+    def __init__(self, pool_size: int = 2):
+        self.pool_size = pool_size
+        self._pool = None
+        self._lock = threading.Lock()
+
+    def _kernels(self, job: str):
+        if self.pool_size < 1 or not json.loads(job)["settings"].get("sandbox", True):
+            return None
+        with self._lock:  # made at the first sandboxed job: an unsandboxed run never starts one
+            if self._pool is None:
+                self._pool = KernelPool(self.pool_size)
+            return self._pool
+
     def execute(self, job: str, label: str) -> dict:
-        return decode_result(run_job(job))
+        return decode_result(run_job(job, self._kernels(job)))
 
     def close(self) -> None:
-        pass
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
 
 
 class DaskRunner:

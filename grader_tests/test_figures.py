@@ -1,0 +1,94 @@
+"""Lesson figures drawn once per run (cnnlab/grading/figures.py): the image a
+student's feedback shows is byte for byte what her own kernel would have drawn,
+no student's code can change another's, and a student whose notebook breaks
+such a cell keeps her own outputs."""
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from cnnlab.grading.figures import drawn_once_cells
+from cnnlab.grading.pipeline import autograde
+from cnnlab.nbtools import fill_answers, grade_id, instructor_answers
+
+from conftest import copy_course
+
+A, NB = "02_kernels", "kernels"
+#: an answer that also sabotages matplotlib for the rest of her notebook
+SABOTAGE = "\nimport matplotlib.pyplot as _plt\n_plt.rcParams['figure.facecolor'] = 'red'\n"
+
+
+def _release(course):
+    return nbformat.read(course.root / "release" / A / f"{NB}.ipynb", as_version=4)
+
+
+def test_only_figures_that_need_no_student_code_are_drawn_once(course):
+    release = _release(course)
+    ids = {grade_id(release.cells[i]) for i in drawn_once_cells(release)}
+    assert {"conventions_figure", "sliding_figure", "feature_map_figure"} <= ids
+    assert "hopper_figure" not in ids                 # drawn with the student's cross_correlate2d
+    assert not any(grade_id(c) in ids for c in release.cells if c.metadata.get("nbgrader", {}).get("solution"))
+
+
+def _cell(source, **meta):
+    cell = nbformat.v4.new_code_cell(source)
+    if meta:
+        cell.metadata["nbgrader"] = {"grade": False, "solution": False, "locked": False, "grade_id": "x", **meta}
+    return cell
+
+
+def test_a_figure_drawn_from_anything_the_students_code_made_is_drawn_for_each_student(course):
+    nb = nbformat.v4.new_notebook(cells=[
+        _cell("import numpy as np\nimport matplotlib.pyplot as plt"),
+        _cell("def f(x):\n    raise NotImplementedError()", solution=True),
+        _cell("y = [f(v) for v in range(3)]", locked=True),                       # made with her f
+        _cell("def g():\n    return f(2)", locked=True),                          # calls her f
+        _cell("fig, ax = plt.subplots()\nax.plot(y)\nplt.show()", locked=True),   # 4: her y
+        _cell("fig, ax = plt.subplots()\nax.plot([g()])\nplt.show()", locked=True),  # 5: her f, via g
+        _cell("y = [1, 2]\nfig, ax = plt.subplots()\nax.plot(y)\nplt.show()", locked=True),  # 6: its own y
+        _cell("for ax in plt.subplots(1, 2)[1]:\n    ax.plot([0, 1])\nplt.show()", locked=True),  # 7
+        _cell("fig, ax = plt.subplots()\nax.plot([3])\nplt.show()"),           # 8: not locked
+    ])
+    assert drawn_once_cells(nb) == [6, 7]
+    learning = nbformat.read(course.root / "release" / "05_learning_filters" / "learning_filters.ipynb", as_version=4)
+    assert "xo_curves_figure" not in {grade_id(learning.cells[i]) for i in drawn_once_cells(learning)}  # her backward passes trained it
+
+
+def _graded_class(course, root, draw_once: bool):
+    copy = copy_course(course, root)
+    if not draw_once:
+        with open(root / "nbgrader_config.py", "a") as f:
+            f.write("\nc.SandboxedExecute.draw_once = False\n")
+    release, answers = _release(copy), instructor_answers(course.read_source(A, NB))
+    notebooks = {"ada": fill_answers(release, answers),
+                 "mal": fill_answers(release, {**answers, "cross_correlate2d_answer": answers["cross_correlate2d_answer"] + SABOTAGE})}
+    for student, nb in notebooks.items():
+        folder = root / "submitted" / student / A
+        folder.mkdir(parents=True)
+        nbformat.write(nb, str(folder / f"{NB}.ipynb"))
+    summary = autograde(copy, A, workers=2, progress=False)
+    assert not summary.failed, summary.failed
+    return {s: nbformat.read(root / "autograded" / s / A / f"{NB}.ipynb", as_version=4) for s in notebooks}
+
+
+def _pngs(nb, ids):
+    return {grade_id(c): [o["data"]["image/png"] for o in c.outputs if "image/png" in o.get("data", {})]
+            for c in nb.cells if grade_id(c) in ids}
+
+
+@pytest.mark.xdist_group("figures")
+def test_drawn_once_figures_are_what_her_own_kernel_draws_and_nobody_elses(course, tmp_path):
+    release = _release(course)
+    ids = {grade_id(release.cells[i]) for i in drawn_once_cells(release)}
+    once = _graded_class(course, tmp_path / "once", draw_once=True)
+    each = _graded_class(course, tmp_path / "each", draw_once=False)
+    ada_once, ada_each = _pngs(once["ada"], ids), _pngs(each["ada"], ids)
+    assert set(ada_once) == ids and all(len(v) == 1 for v in ada_once.values()), ada_once.keys()
+    assert ada_once == ada_each                     # byte for byte what her own kernel draws
+    # mal's answer turns every later figure red, in her own kernel: drawn each time, hers are red
+    mal_once, mal_each = _pngs(once["mal"], ids), _pngs(each["mal"], ids)
+    later = {i for i in ids if i != "conventions_figure" and i != "sliding_figure"}  # after her answer cell
+    assert later and all(mal_each[i] != ada_each[i] for i in later)
+    # drawn once, the figures come from the release notebook, never a student's kernel: hers are
+    # the lesson's (her feedback does not show her red ones), and nothing of hers reached ada's
+    assert mal_once == ada_each and ada_once == ada_each
