@@ -73,17 +73,22 @@ def build(ctx, assignments, check, no_otter, as_json):
     if not check and not no_otter:
         from tqdm import tqdm
 
-        from .otter import build_otter, default_dist
+        from .otter import OtterFailure, build_otter_versions
 
-        for a in tqdm(list(assignments) or [a.id for a in course.assignments], desc="otter assign",
-                      unit="assignment", disable=as_json or None, file=sys.stderr):
-            built = build_otter(course, a, default_dist(course, a))
-            otter.append({"assignment": a, "out": str(built.out), "questions": len(built.questions),
+        ids = list(assignments) or [a.id for a in course.assignments]
+        with tqdm(total=len(ids), desc="otter assign", unit="assignment", disable=as_json or None,
+                  file=sys.stderr) as bar:  # every assignment at once, one otter process each
+            results = build_otter_versions(course, ids, on_done=lambda _: bar.update(1))
+        for built in results:
+            if isinstance(built, OtterFailure):
+                otter.append({"assignment": built.assignment, "failed": built.reason})
+                continue
+            otter.append({"assignment": built.assignment, "out": str(built.out), "questions": len(built.questions),
                           "points": built.points, "autograder_zip": str(built.autograder_zip)})
     if as_json:
         click.echo(json.dumps({"ok": report.ok, "written": report.written, "stale": report.stale,
                                "unclean_sources": report.unclean_sources, "otter": otter}))
-        if check and not report.ok:
+        if (check and not report.ok) or any("failed" in o for o in otter):
             sys.exit(1)
         return
     if check:
@@ -99,9 +104,14 @@ def build(ctx, assignments, check, no_otter, as_json):
     for name in report.written:
         click.echo(f"wrote {name}")
     for o in otter:
+        if "failed" in o:
+            click.echo(f"otter: {o['assignment']} not built: {o['failed']}")
+            continue
         click.echo(f"otter: {o['out']} ({o['questions']} questions, {o['points']:g} points; "
                    "the instructor's answers pass)")
     click.echo(f"build: {len(report.written)} file(s) written" if report.written else "build: already up to date")
+    if any("failed" in o for o in otter):
+        sys.exit(1)
 
 
 @cli.command()

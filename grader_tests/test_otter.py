@@ -201,3 +201,20 @@ def test_a_cell_between_an_answer_and_its_hidden_test_runs_inside_the_question()
                                   "schema_version": 3}
     with pytest.raises(MasterError, match="y_answer sits between x_answer and x_hidden"):
         master_notebook(_tiny_source(other), "tiny")
+
+
+def test_otter_versions_build_together_and_one_failure_stops_no_other(course, tmp_path):
+    """`cnnlab build` runs otter assign for every assignment at once (one otter process
+    each); an assignment that cannot be built says why, and the others are built."""
+    from cnnlab.otter import OtterBuild, OtterFailure, build_otter_versions
+
+    from conftest import copy_course
+
+    copy = copy_course(course, tmp_path / "course")
+    done = []
+    results = build_otter_versions(copy, ["no_such_assignment", "04_dimensions"], workers=2, on_done=done.append)
+    failed, built = results
+    assert isinstance(failed, OtterFailure) and "no_such_assignment" in failed.reason and "\n" not in failed.reason
+    assert isinstance(built, OtterBuild) and built.autograder_zip.is_file()
+    assert built.out == (copy.root / "dist" / "otter" / "04_dimensions").resolve()
+    assert sorted(type(r).__name__ for r in done) == ["OtterBuild", "OtterFailure"]

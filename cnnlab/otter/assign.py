@@ -110,6 +110,36 @@ def build_otter(course: Course, assignment_id: str, out: Path) -> OtterBuild:
     return OtterBuild(assignment_id, notebook, out, questions)
 
 
+@dataclass
+class OtterFailure:
+    assignment: str
+    reason: str
+
+
+def build_otter_versions(course: Course, assignment_ids: list[str], workers: int | None = None,
+                         on_done=None) -> list["OtterBuild | OtterFailure"]:
+    """`build_otter` for several assignments at once, each into `default_dist`, in the order
+    given. Each runs `otter assign` in a process of its own (so threads suffice); one that
+    fails is an OtterFailure with its one-line reason, and the others are built anyway.
+    `on_done(result)` is called as each finishes (a progress bar)."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(a: str):
+        try:
+            result = build_otter(course, a, default_dist(course, a))
+        except CourseError as exc:
+            result = OtterFailure(a, str(exc))
+        except Exception as exc:  # noqa: BLE001 - a bug of ours or otter's: this assignment only
+            result = OtterFailure(a, f"{type(exc).__name__}: {exc}"[:300])
+        if on_done is not None:
+            on_done(result)
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(1, workers or os.cpu_count() or 1)) as pool:
+        return list(pool.map(one, assignment_ids))
+
+
 def default_dist(course: Course, assignment_id: str) -> Path:
     """Where `cnnlab build` and `cnnlab otter` put an assignment's otter version (git-ignored:
     otter's zip carries timestamps, so it is rebuilt rather than committed)."""
