@@ -21,7 +21,7 @@ from .course import Course, load_course
 from .export import CsvExportPlugin
 from .grading import autograde
 from .report import gather, write_report
-from .report.feedback import write_feedback
+from .report.feedback import write_feedback_all
 from .workspace import course_api
 from .nbtools import fill_answers, instructor_answers
 from .simulate import load_catalogue
@@ -120,9 +120,9 @@ def run_demo(course: Course, out: Path) -> None:
 
     click.echo("5/7 feedback")
     api = course_api(demo)
-    for a in demo.assignments:
-        done = write_feedback(demo, a.id, progress=False)
-        click.echo(f"    {a.id}: {done['written']} student(s)" + (f", {done['failed']} FAILED" if done["failed"] else ""))
+    for done in write_feedback_all(demo, [a.id for a in demo.assignments], progress=False):
+        click.echo(f"    {done['assignment']}: {done['written']} student(s)"
+                   + (f", {done['failed']} FAILED" if done["failed"] else ""))
 
     click.echo("6/7 export")
     grades = out / "grades.csv"

@@ -97,13 +97,14 @@ def _one(root: str, db_url: str | None, assignment_id: str, student: str) -> dic
         if not error:
             (course.feedback(student, assignment_id) / MADE_FROM).write_text(json.dumps({"from": state}),
                                                                             encoding="utf-8")
-        return {"student": student, "ok": not error, "files": files, "error": error}
+        return {"assignment": assignment_id, "student": student, "ok": not error, "files": files, "error": error}
     except Exception as exc:  # noqa: BLE001 - one student's failure is theirs alone
-        return {"student": student, "ok": False, "files": [], "error": f"{type(exc).__name__}: {exc}"[:300]}
+        return {"assignment": assignment_id, "student": student, "ok": False, "files": [],
+                "error": f"{type(exc).__name__}: {exc}"[:300]}
 
 
-def write_feedback(course: Course, assignment_id: str, students: list[str] | None = None,
-                   progress: bool = True, force: bool = False, workers: int | None = None) -> dict:
+def _plan(course: Course, assignment_id: str, students: list[str] | None, force: bool) -> tuple[list, list]:
+    """(everyone graded and asked for, those whose feedback is stale or forced)."""
     course.assignment(assignment_id)  # an unknown id fails in one line, with the known ones
     everyone = graded_students(course, assignment_id)
     if not everyone and not students:
@@ -112,26 +113,52 @@ def write_feedback(course: Course, assignment_id: str, students: list[str] | Non
         raise CourseError(f"no autograded submission of {assignment_id}: run cnnlab autograde {assignment_id} "
                           "first (and cnnlab collect before it)")
     everyone = select_students(everyone, students, f"no autograded submission of {assignment_id}")
-    todo = [s for s in everyone if force or is_stale(course, s, assignment_id)]
+    return everyone, [s for s in everyone if force or is_stale(course, s, assignment_id)]
+
+
+def _write_pages(course: Course, jobs: list[tuple[str, str]], progress: bool, workers: int | None,
+                 desc: str) -> list[dict]:
+    """Each (assignment, student) page, in worker processes when there are enough of them."""
     done = []
     # a worker process costs about a second of imports (one student's page, half that): worth it
-    # from a dozen students on, which is every real class
-    workers = 1 if len(todo) < PARALLEL_FROM else max(1, min(workers or os.cpu_count() or 1, len(todo)))
+    # from a dozen pages on, which is every real class
+    workers = 1 if len(jobs) < PARALLEL_FROM else max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     root, db_url = str(course.root), course.db_url
-    with tqdm(total=len(todo), desc=f"feedback {assignment_id}", unit="student", disable=not progress) as bar:
+    with tqdm(total=len(jobs), desc=desc, unit="student", disable=not progress) as bar:
         if workers == 1:
-            for s in todo:
-                done.append(_one(root, db_url, assignment_id, s))
+            for a, s in jobs:
+                done.append(_one(root, db_url, a, s))
                 bar.update(1)
         else:
             # spawned, not forked: the caller may have threads (a progress bar's, the demo's)
             with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-                futures = [pool.submit(_one, root, db_url, assignment_id, s) for s in todo]
+                futures = [pool.submit(_one, root, db_url, a, s) for a, s in jobs]
                 for future in as_completed(futures):
                     done.append(future.result())
                     bar.update(1)
-    done.sort(key=lambda d: d["student"])
+    return sorted(done, key=lambda d: (d["assignment"], d["student"]))
+
+
+def _summary(course: Course, assignment_id: str, everyone: list, todo: list, done: list[dict]) -> dict:
     return {"assignment": assignment_id, "folder": str(course.feedback()),
             "written": sum(d["ok"] for d in done), "failed": sum(not d["ok"] for d in done),
             "not_graded_pages": sum(d["ok"] and any(f.endswith(NOT_GRADED_PAGE) for f in d["files"]) for d in done),
             "up_to_date": len(everyone) - len(todo), "students": done}
+
+
+def write_feedback(course: Course, assignment_id: str, students: list[str] | None = None,
+                   progress: bool = True, force: bool = False, workers: int | None = None) -> dict:
+    everyone, todo = _plan(course, assignment_id, students, force)
+    done = _write_pages(course, [(assignment_id, s) for s in todo], progress, workers, f"feedback {assignment_id}")
+    return _summary(course, assignment_id, everyone, todo, done)
+
+
+def write_feedback_all(course: Course, assignment_ids: list[str], progress: bool = True, force: bool = False,
+                       workers: int | None = None) -> list[dict]:
+    """write_feedback for several assignments, every page in one pool of workers (a class of six
+    in five assignments is thirty pages at once, not five rounds of six); one summary each."""
+    plans = {a: _plan(course, a, None, force) for a in assignment_ids}
+    done = _write_pages(course, [(a, s) for a, (_, todo) in plans.items() for s in todo], progress, workers,
+                        "feedback")
+    return [_summary(course, a, everyone, todo, [d for d in done if d["assignment"] == a])
+            for a, (everyone, todo) in plans.items()]
