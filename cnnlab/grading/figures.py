@@ -26,13 +26,9 @@ from ..drawn_once import IMAGE_TYPES, source_hash
 from ..nbtools import nbgrader_meta
 
 
-def _names_bound(source: str) -> set[str]:
-    """The names a cell binds in the notebook's namespace (not a function's own locals)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return set()
-    bound, todo = set(), list(tree.body)
+def _bound_by(statements: list[ast.stmt]) -> set[str]:
+    """The names statements bind in the notebook's namespace (not a function's own locals)."""
+    bound, todo = set(), list(statements)
     while todo:
         node = todo.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -50,6 +46,14 @@ def _names_bound(source: str) -> set[str]:
     return bound
 
 
+def _names_bound(source: str) -> set[str]:
+    """The names a cell binds in the notebook's namespace; none when it does not parse."""
+    try:
+        return _bound_by(ast.parse(source).body)
+    except SyntaxError:
+        return set()
+
+
 def _names_read(source: str) -> set[str] | None:
     """The names a cell reads from the notebook's namespace: each statement's reads less
     what the cell's earlier statements bound (a compound statement's own bindings too, so
@@ -61,7 +65,7 @@ def _names_read(source: str) -> set[str] | None:
     outside, bound = set(), set()
     for statement in tree.body:
         reads = {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-        own = _names_bound(ast.unparse(statement))
+        own = _bound_by([statement])
         compound = not isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr))
         outside |= reads - bound - (own if compound else set())
         bound |= own

@@ -39,10 +39,11 @@ class WarmKernel:
 
     def __init__(self, limits: Limits, preload: tuple[str, ...]):
         self.limits = limits
-        self._stack = ExitStack()
+        self._stack = ExitStack()  # undone in reverse: the kernel killed, its folder removed, the uid released
         try:
             self.uid = self._stack.enter_context(claim_uid())
             self.job = Path(self._stack.enter_context(job_folder(limits))) / "job"
+            self._stack.callback(kill_uid, self.uid)
             self.job.mkdir()
             self.km = new_kernel_manager(self.job, self.uid, limits)
             asyncio.run(self.km.start_kernel(extra_arguments=kernel_arguments(self.job, preload)))
@@ -51,10 +52,7 @@ class WarmKernel:
             raise
 
     def close(self) -> None:
-        try:
-            kill_uid(self.uid) if hasattr(self, "uid") else None
-        finally:
-            self._stack.close()
+        self._stack.close()
 
 
 class KernelPool:

@@ -94,16 +94,16 @@ class LocalRunner:
         self._pool = None
         self._lock = threading.Lock()
 
-    def _kernels(self, job: str):
-        if self.pool_size < 1 or not json.loads(job)["settings"].get("sandbox", True):
+    def _kernels(self):
+        if self.pool_size < 1:
             return None
-        with self._lock:  # made at the first sandboxed job: an unsandboxed run never starts one
+        with self._lock:  # starts no kernel until a sandboxed job takes one (kernel.execute_notebook)
             if self._pool is None:
                 self._pool = KernelPool(self.pool_size)
             return self._pool
 
     def execute(self, job: str, label: str) -> dict:
-        return decode_result(run_job(job, self._kernels(job)))
+        return decode_result(run_job(job, self._kernels()))
 
     def close(self) -> None:
         with self._lock:
