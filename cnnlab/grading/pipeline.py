@@ -44,8 +44,8 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.converters import Autograde
 from nbgrader.converters.base import BaseConverter
 from nbgrader.coursedir import CourseDirectory
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
-                                    SaveAutoGrades)
+from nbgrader.preprocessors import (AssignLatePenalties, ClearOutput, DeduplicateIds, IgnorePattern, LimitOutput,
+                                    OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 from nbgrader.utils import capture_log
 from tqdm import tqdm
 
@@ -54,8 +54,9 @@ from . import canary
 from ..course import Course, CourseError, select_students
 from ..nbtools import grade_id, nbgrader_failure
 from ..sheets import final_score
-from .execute import RecordOutcome, SandboxedExecute
+from .execute import RecordOutcome, SandboxedExecute, course_files
 from .intake import Intake, fingerprint, graded_cells_elsewhere, take_in
+from .metadata import CheckCellMetadataCompiled
 from .late import apply_due_date, describe, extension_of, late_policy
 from .overrides import override_policy, settle_overrides
 from .run import GradingRun
@@ -209,9 +210,10 @@ class ClassGrader:
     """Grades the submissions of one assignment of one course."""
 
     def __init__(self, course: Course, assignment_id: str, sandbox: bool = True, scheduler: str = "",
-                 runner=None):
-        """runner: where notebooks execute (default: a new one for `scheduler`, workers.connect);
-        the canary passes one pinned to a Dask worker."""
+                 runner=None, figures: dict | None = None):
+        """runner: where notebooks execute (default: a new one for `scheduler`, workers.connect,
+        closed with this grader); the canary lends the class's, or one pinned to a Dask worker.
+        figures: the class run's lesson figures, shared with the canary's (run.GradingRun)."""
         self.course = course
         self.assignment = course.assignment(assignment_id)
         self.sandbox = sandbox
@@ -225,7 +227,8 @@ class ClassGrader:
         self.late_policy = late_policy(course)
         self.late_marks = set(course.collected(assignment_id).get("late_marks", []))
         #: this grader's run: its runner (a Dask client when `scheduler`), lock, keys, findings
-        self.run = GradingRun(self.root, self.db_url, runner or connect(scheduler))
+        self.run = GradingRun(self.root, self.db_url, runner or connect(scheduler), figures=figures,
+                              owns_runner=runner is None)
         self.release = {}
         for nb in self.assignment.notebooks:  # the template intake repairs submissions against
             path = course.release_notebook(assignment_id, nb)
@@ -239,13 +242,24 @@ class ClassGrader:
         cfg = self.course.nbgrader_config()
         cfg.CourseDirectory.submitted_directory = f"{Course.WORK}/intake"
         cfg.CourseDirectory.autograded_directory = f"{Course.WORK}/staging"
+        # nbgrader's two passes, with its CheckCellMetadata's schema compiled once (metadata.py)
+        cfg.Autograde.sanitize_preprocessors = [ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells,
+                                                CheckCellMetadataCompiled]
         cfg.Autograde.autograde_preprocessors = [SandboxedExecute, IgnorePattern, ClearMetadataPreprocessor,
                                                  LimitOutput, VerifyScores, SaveAutoGrades,
-                                                 AssignLatePenalties, CheckCellMetadata, RecordOutcome]
+                                                 AssignLatePenalties, CheckCellMetadataCompiled, RecordOutcome]
         cfg.SandboxedExecute.timeout = self.timeout
         cfg.SandboxedExecute.sandbox = self.sandbox
         cfg.Application.log_level = "WARNING"
         return cfg
+
+    def draw_figures_ahead(self) -> None:
+        """Start drawing the release's lesson figures (figures.py) while the run prepares (canary,
+        first intakes), with the settings and course files a submission's execute step uses."""
+        execute = SandboxedExecute(config=self._config())
+        if execute.draw_once:
+            files = course_files(self.root / "source" / self.assignment.id)
+            self.run.draw_ahead(self.assignment.id, self.assignment.notebooks, files, execute.settings())
 
     def check_answer_keys(self) -> None:
         """Before any submission: the verifier can score every item the gradebook grades."""
@@ -470,8 +484,11 @@ def _autograde(course: Course, grader: ClassGrader, students: list[str] | None, 
         else:
             todo.append(student)
     if todo:  # the instructor's answers first, where the class will run: a broken sandbox grades no one
+        if not isinstance(where, DaskRunner):  # (on a cluster, only once the canary has admitted its workers)
+            grader.draw_figures_ahead()  # meanwhile, and for the canary too
         summary.canaries = canary.check(course, assignment_id, sandbox, grader.run.runner,
-                                        lambda copy, runner: ClassGrader(copy, assignment_id, sandbox, runner=runner))
+                                        lambda copy, runner: ClassGrader(copy, assignment_id, sandbox, runner=runner,
+                                                                         figures=grader.run.figures))
     log_path = course.autograde_log(assignment_id)  # the class report reads it back (report/classdata.py)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     summary.log = str(log_path)
