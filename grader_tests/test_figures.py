@@ -92,3 +92,40 @@ def test_drawn_once_figures_are_what_her_own_kernel_draws_and_nobody_elses(cours
     # drawn once, the figures come from the release notebook, never a student's kernel: hers are
     # the lesson's (her feedback does not show her red ones), and nothing of hers reached ada's
     assert mal_once == ada_each and ada_once == ada_each
+
+
+class _CountingRunner:
+    """A runner that runs nothing: it hands the job's notebook back and counts jobs and closes."""
+
+    def __init__(self):
+        import threading
+
+        self.jobs, self.closed, self._lock = [], 0, threading.Lock()
+
+    def execute(self, job: str, label: str) -> dict:
+        import json
+        import time
+
+        time.sleep(0.2)  # long enough that a second drawing, if there were one, would overlap
+        with self._lock:
+            self.jobs.append(label)
+        return {"notebook": json.loads(job)["notebook"], "probes": {}, "runs": 1, "status": "ok"}
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+def test_figures_drawn_ahead_are_drawn_once_for_the_class_and_its_canary(course):
+    from cnnlab.grading.run import GradingRun
+
+    runner = _CountingRunner()
+    settings = {"timeout": 30, "max_cell_output": 65536, "sandbox": True}
+    klass = GradingRun(course.root, "sqlite://", runner)
+    klass.draw_ahead(A, [NB], {}, settings)  # in the background, as `cnnlab autograde` starts
+    # the canary's run lends the class's runner and store: it waits for that drawing, draws nothing
+    canary = GradingRun(course.root, "sqlite://", runner, figures=klass.figures, owns_runner=False)
+    assert canary.lesson_figures(A, NB, {}, settings) is klass.lesson_figures(A, NB, {}, settings)
+    canary.close()
+    assert runner.closed == 0  # the class's kernels, started ahead, are not the canary's to kill
+    klass.close()
+    assert runner.jobs == [f"lesson figures-{NB}"] and runner.closed == 1

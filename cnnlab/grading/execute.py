@@ -68,12 +68,16 @@ class SandboxedExecute(NbGraderPreprocessor):
     draw_once = Bool(True, help="Draw lesson figures that need no student code once per run, from the release "
                                 "notebook, instead of in every submission's kernel (figures.py).").tag(config=True)
 
+    def settings(self) -> dict:
+        """What kernel.execute_notebook is told of these traits."""
+        return {"timeout": self.timeout, "max_cell_output": self.max_cell_output, "sandbox": self.sandbox}
+
     def preprocess(self, nb, resources):
         run = run_of(resources)
         if run is None:
             raise RuntimeError("SandboxedExecute runs inside a grading run (cnnlab autograde), not on its own")
         info = resources["nbgrader"]
-        settings = {"timeout": self.timeout, "max_cell_output": self.max_cell_output, "sandbox": self.sandbox}
+        settings = self.settings()
         files = course_files(Path(resources.get("metadata", {}).get("path") or "."))
         key = run.key(info["assignment"], info["notebook"]) if run.verify else None
         steps = plan_steps(nb, {gid: k.item for gid, k in key.items.items()} if key else {})

@@ -79,15 +79,23 @@ class GradingRun:
     """The runner notebooks execute on, the coordinator lock, the answer keys and
     the findings of one grading run."""
 
-    def __init__(self, course_root: str | Path, db_url: str, runner, verify: bool = True):
+    def __init__(self, course_root: str | Path, db_url: str, runner, verify: bool = True,
+                 figures: dict | None = None, owns_runner: bool = True):
+        """figures: another run's store of lesson figures to share (the canary's run shares the
+        class's: both draw from the same release, so the class's run draws them once for both).
+        owns_runner: close the runner with the run (not when it is the class's, lent to the canary,
+        whose closing would kill the kernels started ahead for the class and a drawing under way)."""
         self.course_root = str(course_root)
         self.db_url = db_url
         self.runner = runner                  # workers.LocalRunner or workers.DaskRunner
+        self.owns_runner = owns_runner
         self.verify = verify                  # probe every item and score with the verifier
         self.coordinator = Coordinator()
         self._keys: dict = {}
         self._findings: dict[tuple[str, str], dict[str, NotebookFindings]] = {}
-        self._figures: dict[tuple[str, str], dict] = {}  # (assignment, notebook) -> lesson figures drawn once
+        #: (assignment, notebook) -> lesson figures drawn once, with the lock their drawing holds
+        self.figures: dict[tuple[str, str], dict] = figures if figures is not None else {}
+        self._drawing: list[threading.Thread] = []
         self._lock = threading.Lock()
 
     def __deepcopy__(self, memo) -> "GradingRun":
@@ -108,11 +116,20 @@ class GradingRun:
         """The figures of the release's drawn-once cells (figures.py), drawn once per run in the
         sandbox from the release notebook: {source hash: figure outputs}; {} when none or the run failed."""
         with self._lock:
-            entry = self._figures.setdefault((assignment, notebook), {"lock": threading.Lock()})
+            entry = self.figures.setdefault((assignment, notebook), {"lock": threading.Lock()})
         with entry["lock"]:  # the first submission draws them; the others wait for the result
             if "figures" not in entry:
                 entry["figures"] = self._draw_lesson_figures(assignment, notebook, files, settings)
             return entry["figures"]
+
+    def draw_ahead(self, assignment: str, notebooks: list[str], files: dict[str, bytes], settings: dict) -> None:
+        """Start drawing the lesson figures now, in the background: they are ready, or half done,
+        when the first submission needs them, instead of every worker waiting on them then."""
+        for notebook in notebooks:
+            thread = threading.Thread(target=self.lesson_figures, args=(assignment, notebook, files, settings),
+                                      name=f"lesson figures {notebook}", daemon=True)
+            thread.start()
+            self._drawing.append(thread)
 
     def _draw_lesson_figures(self, assignment: str, notebook: str, files: dict[str, bytes], settings: dict) -> dict:
         release = nbformat.read(Path(self.course_root) / "release" / assignment / f"{notebook}.ipynb", as_version=4)
@@ -138,7 +155,10 @@ class GradingRun:
             return list(self._findings.pop((student, assignment), {}).values())
 
     def close(self) -> None:
-        self.runner.close()
+        for thread in self._drawing:  # a drawing still under way ends (or times out) before its runner does
+            thread.join()
+        if self.owns_runner:
+            self.runner.close()
 
 
 def run_of(resources: dict) -> GradingRun | None:
