@@ -4,11 +4,16 @@ no student's code can change another's, and a student whose notebook breaks
 such a cell keeps her own outputs."""
 from __future__ import annotations
 
+import json
+import threading
+import time
+
 import nbformat
 import pytest
 
 from cnnlab.grading.figures import drawn_once_cells
 from cnnlab.grading.pipeline import autograde
+from cnnlab.grading.run import GradingRun
 from cnnlab.nbtools import fill_answers, grade_id, instructor_answers
 
 from conftest import copy_course
@@ -98,14 +103,9 @@ class _CountingRunner:
     """A runner that runs nothing: it hands the job's notebook back and counts jobs and closes."""
 
     def __init__(self):
-        import threading
-
         self.jobs, self.closed, self._lock = [], 0, threading.Lock()
 
     def execute(self, job: str, label: str) -> dict:
-        import json
-        import time
-
         time.sleep(0.2)  # long enough that a second drawing, if there were one, would overlap
         with self._lock:
             self.jobs.append(label)
@@ -116,8 +116,6 @@ class _CountingRunner:
 
 
 def test_figures_drawn_ahead_are_drawn_once_for_the_class_and_its_canary(course):
-    from cnnlab.grading.run import GradingRun
-
     runner = _CountingRunner()
     settings = {"timeout": 30, "max_cell_output": 65536, "sandbox": True}
     klass = GradingRun(course.root, "sqlite://", runner)

@@ -11,17 +11,20 @@ from __future__ import annotations
 import json
 import traceback
 from functools import lru_cache
+from pathlib import Path
 
 import jsonschema
 from nbgrader.nbgraderformat import MetadataValidator, SchemaTooNewError, SchemaTooOldError, ValidationError
+from nbgrader.nbgraderformat import common
 from nbgrader.nbgraderformat.common import BaseMetadataValidator
 from nbgrader.preprocessors import CheckCellMetadata
 
 
 @lru_cache(maxsize=None)
-def _compiled(schema_json: str):
-    """One validator per schema (nbgrader has one per metadata version)."""
-    schema = json.loads(schema_json)
+def _compiled(schema_version: int):
+    """The validator of nbgrader's schema of one metadata version, read from the file nbgrader's
+    own validators read (BaseMetadataValidator.__init__)."""
+    schema = json.loads((Path(common.root) / f"v{schema_version:d}.json").read_text())
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)  # once, as jsonschema.validate does on every call
     return cls(schema)
@@ -40,8 +43,7 @@ class _CompiledSchema(BaseMetadataValidator):
         if version > self.schema_version:
             raise SchemaTooNewError(f"Schema version is too new: {version} (expected {self.schema_version})",
                                     version, self.schema_version)
-        error = jsonschema.exceptions.best_match(
-            _compiled(json.dumps(self.schema, sort_keys=True)).iter_errors(cell.metadata["nbgrader"]))
+        error = jsonschema.exceptions.best_match(_compiled(self.schema_version).iter_errors(cell.metadata["nbgrader"]))
         if error is not None:
             raise error
 
