@@ -105,6 +105,9 @@ class _CountingRunner:
     def __init__(self):
         self.jobs, self.closed, self._lock = [], 0, threading.Lock()
 
+    def expect(self, runs: int) -> None:
+        pass
+
     def execute(self, job: str, label: str) -> dict:
         time.sleep(0.2)  # long enough that a second drawing, if there were one, would overlap
         with self._lock:

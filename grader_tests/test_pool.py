@@ -77,3 +77,55 @@ def test_a_pooled_kernel_serves_one_student_and_leaves_nothing_to_the_next():
         runner.close()
     assert waiting and all(k.km.provisioner.process.wait(timeout=10) is not None for k in waiting)  # closing ends them
     assert not any(Path(k.job).exists() for k in waiting)                   # and removes their folders
+
+
+class _FakeKernel:
+    """Stands in for a sandboxed kernel: counts how many were started and closed."""
+
+    started: list["_FakeKernel"] = []
+
+    def __init__(self, limits, preload):
+        self.closed = False
+        _FakeKernel.started.append(self)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_pool_told_how_many_runs_come_starts_that_many_and_none_for_nobody(monkeypatch):
+    import cnnlab.grading.pool as pool_module
+
+    monkeypatch.setattr(pool_module, "WarmKernel", _FakeKernel)
+    _FakeKernel.started = []
+    pool = pool_module.KernelPool(size=2)
+    try:
+        pool.expect(3)                       # a class of three: their kernels start at once, two ahead
+        pool._starter.submit(lambda: None).result()
+        assert len(pool._ready) == 2
+        taken = [pool.take() for _ in range(3)]
+        assert len(_FakeKernel.started) == 3 and not pool._ready   # the last take started nothing more
+        extra = pool.take()                  # a take nobody announced (a salvage run) is served all the same
+        assert extra not in taken and len(_FakeKernel.started) == 4 and not pool._ready
+        pool.expect(1)                       # a later phase says what it needs; again no more than that
+        pool.take()
+        assert len(_FakeKernel.started) == 5 and not pool._ready
+    finally:
+        pool.close()
+    untold = pool_module.KernelPool(size=2)  # told nothing: it keeps `size` ahead, as before
+    try:
+        untold.take()
+        assert len(untold._ready) == 2
+    finally:
+        untold.close()
+    assert all(k.closed for k in _FakeKernel.started[6:])  # closing ends those started ahead
+
+
+def test_a_run_of_expected_size_leaves_no_sandboxed_kernel_started_for_nobody():
+    runner = LocalRunner(pool_size=2)
+    try:
+        runner.expect(2)
+        for _ in range(2):
+            assert "pi" in _printed(runner.execute(_job(LOOK_FOR_TRACES), "student"))
+        assert not runner._pool._ready       # no third kernel was started at the end of the run
+    finally:
+        runner.close()

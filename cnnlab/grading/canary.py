@@ -141,6 +141,7 @@ def _grade_once(course: Course, assignment_id: str, make_grader, runner, where: 
         # the copy's own gradebook, whatever CNNLAB_DB names: the canary records nothing of the course's
         grader = make_grader(load_course(ws.root, db_url=ws.db_url), runner)
         try:
+            grader.expect(1)
             result = grader.grade(STUDENT)
             lost = []  # (item, what it said) for every autograded item short of its points
             for nb, grades in ws.grades(assignment_id, STUDENT).items():

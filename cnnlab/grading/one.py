@@ -63,6 +63,7 @@ def grade_notebook(course: Course, path: str | Path, assignment_id: str | None =
         # the copy's own gradebook, whatever CNNLAB_DB names: nothing of the course's is touched
         grader = ClassGrader(load_course(ws.root, db_url=ws.db_url), assignment.id, sandbox=sandbox)
         try:
+            grader.expect(1)  # its kernel starts while the answer keys load
             grader.check_answer_keys()
             result = grader.grade(STUDENT)
         finally:

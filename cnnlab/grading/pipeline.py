@@ -253,6 +253,12 @@ class ClassGrader:
         cfg.Application.log_level = "WARNING"
         return cfg
 
+    def expect(self, submissions: int) -> None:
+        """`submissions` are about to be graded here: their sandboxed kernels start now, and no
+        more than they need (pool.py), so the run's end wastes none."""
+        if self.sandbox:
+            self.run.runner.expect(submissions * len(self.assignment.notebooks))
+
     def draw_figures_ahead(self) -> None:
         """Start drawing the release's lesson figures (figures.py) while the run prepares (canary,
         first intakes), with the settings and course files a submission's execute step uses."""
@@ -484,6 +490,7 @@ def _autograde(course: Course, grader: ClassGrader, students: list[str] | None, 
         else:
             todo.append(student)
     if todo:  # the instructor's answers first, where the class will run: a broken sandbox grades no one
+        grader.expect(len(todo))  # their kernels start while the canary runs
         if not isinstance(where, DaskRunner):  # (on a cluster, only once the canary has admitted its workers)
             grader.draw_figures_ahead()  # meanwhile, and for the canary too
         summary.canaries = canary.check(course, assignment_id, sandbox, grader.run.runner,

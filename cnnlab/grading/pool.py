@@ -15,6 +15,11 @@ Preloading imports modules in the kernel before anyone's code runs, without
 binding a name in the student's namespace (`import numpy as np` in her first
 cell finds it loaded, as a second import in her JupyterLab would).
 
+A run that knows how many kernels it will take says so (`expect`): the pool
+then starts no more than that many ahead, so the end of a run leaves no
+kernel started for nobody (each costs about 0.9 s of a core: Python,
+ipykernel, NumPy, pyplot). A pool told nothing keeps `size` ahead until closed.
+
 Only the local runner has a pool (workers.LocalRunner); the kernels of a job
 with limits other than the pool's are started for that job, as before.
 """
@@ -56,7 +61,7 @@ class WarmKernel:
 
 
 class KernelPool:
-    """Up to `size` kernels starting or ready, for runs with `limits`."""
+    """Up to `size` kernels starting or ready ahead of the next take, for runs with `limits`."""
 
     def __init__(self, size: int = 2, limits: Limits = Limits(), preload: tuple[str, ...] = PRELOAD):
         self.size, self.limits, self.preload = max(1, size), limits, preload
@@ -64,18 +69,39 @@ class KernelPool:
         self._ready: deque[Future] = deque()
         self._lock = threading.Lock()
         self._closed = False
+        #: takes still expected (`expect`); None: not said, so `size` are kept ahead until closed
+        self._expected: int | None = None
 
     def _start_one(self) -> None:
         self._ready.append(self._starter.submit(WarmKernel, self.limits, self.preload))
 
-    def take(self) -> WarmKernel:
-        """A kernel no one has used; the caller closes it when its run ends."""
+    def _fill(self) -> None:
+        """Start kernels until `size` (or the takes still expected, if fewer) are ahead."""
+        ahead = self.size if self._expected is None else min(self.size, self._expected)
+        while len(self._ready) < ahead:
+            self._start_one()
+
+    def expect(self, takes: int) -> None:
+        """`takes` more kernels will be taken (a run's submissions, its lesson figures, its
+        canary): start them ahead now, and none beyond what is expected."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("the kernel pool is closed")
-            while len(self._ready) < self.size + 1:
+            self._expected = (self._expected or 0) + max(0, takes)
+            self._fill()
+
+    def take(self) -> WarmKernel:
+        """A kernel no one has used; the caller closes it when its run ends. A take beyond
+        what was expected is served all the same, by a kernel started now."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the kernel pool is closed")
+            if self._expected is not None:
+                self._expected = max(0, self._expected - 1)
+            if not self._ready:
                 self._start_one()
             future = self._ready.popleft()
+            self._fill()
         return future.result()
 
     def close(self) -> None:

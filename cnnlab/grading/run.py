@@ -139,6 +139,8 @@ class GradingRun:
         job = encode_job(nbformat.writes(release), files, {**settings, "drawn_once": []},
                          [asdict(s) for s in plan_steps(release, {})])
         try:
+            if settings.get("sandbox", True):
+                self.runner.expect(1)  # a kernel of the pool's, no more (pool.py)
             result = self.runner.execute(job, f"lesson figures-{notebook}")
             return reference_figures(nbformat.reads(result["notebook"], as_version=4), cells)
         except Exception:  # noqa: BLE001 - no reference: every submission draws its own, as before

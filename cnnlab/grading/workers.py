@@ -102,6 +102,12 @@ class LocalRunner:
                 self._pool = KernelPool(self.pool_size)
             return self._pool
 
+    def expect(self, runs: int) -> None:
+        """`runs` sandboxed notebook runs are coming: their kernels start now, and no more."""
+        pool = self._kernels()
+        if pool is not None:
+            pool.expect(runs)
+
     def execute(self, job: str, label: str) -> dict:
         return decode_result(run_job(job, self._kernels()))
 
@@ -197,6 +203,9 @@ class DaskRunner:
         """This runner, sending every job to one worker (the canary checks each)."""
         return PinnedRunner(self, worker)
 
+    def expect(self, runs: int) -> None:
+        """Nothing to start ahead here: each Dask worker starts the kernels of its own jobs."""
+
     def execute(self, job: str, label: str, worker: str = "") -> dict:
         from distributed import KilledWorker
 
@@ -272,6 +281,9 @@ class PinnedRunner:
     @property
     def lost(self) -> str:
         return self.runner.lost
+
+    def expect(self, runs: int) -> None:
+        pass
 
     def execute(self, job: str, label: str) -> dict:
         return self.runner.execute(job, label, worker=self.worker)
