@@ -56,6 +56,15 @@ def _files(folder: Path) -> dict[str, Path]:
             if p.is_file() and ".ipynb_checkpoints" not in p.parts}
 
 
+def _differs(fresh: dict[str, Path], committed: dict[str, Path], rel: str) -> bool:
+    return not (rel in fresh and rel in committed and _comparable(fresh[rel]) == _comparable(committed[rel]))
+
+
+def _stale(ws: Workspace, course: Course, kind: str, assignment_id: str) -> bool:
+    fresh, committed = _files(ws.root / kind / assignment_id), _files(course.root / kind / assignment_id)
+    return any(_differs(fresh, committed, rel) for rel in set(fresh) | set(committed))
+
+
 def source_has_outputs(path: Path) -> bool:
     nb = nbformat.read(path, as_version=4)
     return any(c.cell_type == "code" and (c.outputs or c.execution_count) for c in nb.cells)
@@ -85,14 +94,16 @@ def build(course: Course, assignment_ids: list[str] | None = None, check: bool =
     with Workspace(course) as ws:
         for a in ids:
             ws.generate_assignment(a)
-            ws.generate_solution(a)
+            # solutions unexecuted first: freshness reads no output, so when they are fresh the
+            # notebooks need not run (about 2-4 s each); they run only to write stale ones
+            ws.generate_solution(a, execute=False)
+            if not check and _stale(ws, course, "solutions", a):
+                ws.generate_solution(a)
             for kind in OUTPUTS:
                 fresh, committed = _files(ws.root / kind / a), _files(course.root / kind / a)
                 for rel in sorted(set(fresh) | set(committed)):
                     name = f"{kind}/{a}/{rel}"
-                    same = rel in fresh and rel in committed and (
-                        _comparable(fresh[rel]) == _comparable(committed[rel]))
-                    if same:
+                    if not _differs(fresh, committed, rel):
                         continue
                     if check:
                         report.stale.append(name)

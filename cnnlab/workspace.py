@@ -50,6 +50,11 @@ def course_api(course: Course) -> NbGraderAPI:
 _CONVERTING = threading.Lock()
 
 
+def _name(preprocessor) -> str:
+    """A preprocessor's class name, whether configured as a class or as its dotted path."""
+    return preprocessor.rsplit(".", 1)[-1] if isinstance(preprocessor, str) else preprocessor.__name__
+
+
 class Workspace:
     """`with Workspace(course) as ws:` a course copy under a temporary folder."""
 
@@ -120,12 +125,16 @@ class Workspace:
                         f"generate_assignment {assignment_id}")
         return self.root / "release" / assignment_id
 
-    def generate_solution(self, assignment_id: str) -> Path:
+    def generate_solution(self, assignment_id: str, execute: bool = True) -> Path:
+        """source/A → solutions/A; with execute=False, without the Execute step nbgrader_config.py
+        ends with (for comparing sources and metadata, which is all the freshness check reads)."""
         self.add_source(assignment_id)
         api = self.api
         with temp_attrs(api.coursedir, assignment_id=assignment_id):
             app = GenerateSolution(coursedir=api.coursedir, parent=api)
             app.force = True
+            if not execute:
+                app.preprocessors = [p for p in app.preprocessors if _name(p) != "Execute"]
             with _CONVERTING:
                 self._check(capture_log(app), f"generate_solution {assignment_id}")
         return self.root / "solutions" / assignment_id

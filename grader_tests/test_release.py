@@ -3,6 +3,7 @@ what the student install provides, and release/ and solutions/ are fresh."""
 from __future__ import annotations
 
 import ast
+import shutil
 import sys
 
 import nbformat
@@ -104,3 +105,21 @@ def test_build_check_names_a_stale_file(course_copy):
     assert f"release/{assignment.id}/{assignment.notebooks[0]}.ipynb" in report.stale
     # solutions/ was not copied into this clone: every one of its files is missing, so stale too
     assert f"solutions/{assignment.id}/{assignment.notebooks[0]}.ipynb" in report.stale
+
+
+def test_build_runs_a_solution_only_when_it_is_stale(course, course_copy):
+    """Fresh solutions are left alone without running them; a stale one is written executed."""
+    a = "01_why_cnns"
+    shutil.copytree(course.root / "solutions" / a, course_copy.root / "solutions" / a)
+    untouched = build(course_copy, [a])
+    assert not [w for w in untouched.written if w.startswith(("solutions/", "release/"))]
+
+    path = course_copy.source_notebook(a, "why_cnns")
+    nb = nbformat.read(path, as_version=4)
+    next(c for c in nb.cells if c.cell_type == "markdown").source += "\n\nA sentence added."
+    nbformat.write(nb, str(path))
+    edited = build(course_copy, [a])
+    assert f"solutions/{a}/why_cnns.ipynb" in edited.written
+    written = nbformat.read(course_copy.root / "solutions" / a / "why_cnns.ipynb", as_version=4)
+    code = [c for c in written.cells if c.cell_type == "code"]
+    assert code and all(c.execution_count for c in code), "a rewritten solution is executed"
