@@ -130,3 +130,46 @@ def test_figures_drawn_ahead_are_drawn_once_for_the_class_and_its_canary(course)
     assert runner.closed == 0  # the class's kernels, started ahead, are not the canary's to kill
     klass.close()
     assert runner.jobs == [f"lesson figures-{NB}"] and runner.closed == 1
+
+
+_LAYOUT_PROBE = r'''
+import json, sys
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from IPython.core.interactiveshell import InteractiveShell
+from cnnlab.drawn_once import install_from, source_hash
+
+CELL = "fig, ax = plt.subplots()\nax.set_ylabel('a long label ' * 3)\nfig.tight_layout()\nleft = fig.subplotpars.left\n"
+shell = InteractiveShell.instance()
+shell.run_cell("import matplotlib.pyplot as plt")
+with open(sys.argv[1], "w") as f:
+    json.dump([source_hash(CELL)], f)
+install_from(sys.argv[1])
+original = Figure.__dict__["tight_layout"]
+shell.run_cell(CELL)
+quiet = shell.user_ns["left"]
+restored = Figure.__dict__["tight_layout"] is original
+png = shell.display_formatter.formatters["image/png"].enabled
+shell.run_cell(CELL + "# drawn for each student\n")
+print(json.dumps({"quiet": quiet, "drawn": shell.user_ns["left"], "default": plt.rcParams["figure.subplot.left"],
+                  "restored": restored, "png": png}))
+'''
+
+
+def test_a_drawn_once_cell_skips_the_layout_and_leaves_matplotlib_as_it_was(tmp_path):
+    """Inside a drawn-once cell tight_layout does nothing (nobody renders the picture); after it,
+    and in any other cell, matplotlib and the image formatters are as the student left them."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "probe.py"
+    script.write_text(_LAYOUT_PROBE)
+    proc = subprocess.run([sys.executable, str(script), str(tmp_path / "hashes.json")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert seen["quiet"] == seen["default"], "the drawn-once cell ran the layout"
+    assert seen["drawn"] != seen["default"], "a cell drawn for each student lost its layout"
+    assert seen["restored"] and seen["png"], seen
