@@ -115,12 +115,19 @@ class Judge:
 
     def _student_globals(self, nb) -> dict:
         import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
 
         env: dict = {"__name__": "__main__"}
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type == "code":
-                _run_cell(cell.source, env, f"<cell {index}>")
-        plt.close("all")
+        # no figure is rendered here, so none is laid out: tight_layout measures every label with a
+        # renderer (about half of a 05 variant's time) and changes no name a score reads
+        layout, Figure.tight_layout = Figure.tight_layout, lambda self, *args, **kwargs: None
+        try:
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type == "code":
+                    _run_cell(cell.source, env, f"<cell {index}>")
+        finally:
+            Figure.tight_layout = layout
+            plt.close("all")
         return env
 
     def _verified(self, nb, env: dict) -> dict[str, float]:
