@@ -173,3 +173,41 @@ def test_a_drawn_once_cell_skips_the_layout_and_leaves_matplotlib_as_it_was(tmp_
     assert seen["quiet"] == seen["default"], "the drawn-once cell ran the layout"
     assert seen["drawn"] != seen["default"], "a cell drawn for each student lost its layout"
     assert seen["restored"] and seen["png"], seen
+
+
+def test_lesson_figures_are_remembered_for_the_next_run_of_the_same_release(course, tmp_path, monkeypatch):
+    """The next run on this machine of the same release, course files, settings and installed
+    libraries takes the figures from a record instead of a kernel of its own; anything else
+    that changes, or a record that cannot be read, means a new drawing."""
+    from cnnlab.grading.records import figures_key, recall, record_path
+    from cnnlab.grading.workers import LocalRunner
+
+    class Counting(LocalRunner):
+        def __init__(self):
+            super().__init__(pool_size=0)
+            self.jobs = []
+
+        def execute(self, job, label):
+            self.jobs.append(label)
+            return super().execute(job, label)
+
+    monkeypatch.setenv("CNNLAB_CACHE", str(tmp_path / "cache"))
+    settings = {"timeout": 30, "max_cell_output": 65536, "sandbox": True}
+    first, second = Counting(), Counting()
+    drawn = GradingRun(course.root, "sqlite://", first).lesson_figures(A, NB, {}, settings)
+    kept = GradingRun(course.root, "sqlite://", second).lesson_figures(A, NB, {}, settings)
+    assert first.jobs == [f"lesson figures-{NB}"] and second.jobs == []
+    assert drawn and kept == drawn
+    png = next(iter(kept.values()))[0].data["image/png"]  # notebook nodes, as a drawing gives
+    assert png == next(iter(drawn.values()))[0].data["image/png"]
+
+    text = (course.root / "release" / A / f"{NB}.ipynb").read_text(encoding="utf-8")
+    key = figures_key(text, {}, settings)
+    assert recall("lesson-figures", key) is not None
+    assert key != figures_key(text.replace("plt.", "plt .", 1), {}, settings)
+    assert key != figures_key(text, {"data.npy": b"\0"}, settings)
+    assert key != figures_key(text, {}, {**settings, "sandbox": False})
+    record_path("lesson-figures", key).write_text("{not json", encoding="utf-8")
+    third = Counting()
+    assert GradingRun(course.root, "sqlite://", third).lesson_figures(A, NB, {}, settings) == drawn
+    assert third.jobs == [f"lesson figures-{NB}"]

@@ -27,46 +27,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import socket
 import sqlite3
-import sys
 from pathlib import Path
 
 import nbformat
 
 from ..course import Course, CourseError, load_course
 from ..nbtools import fill_answers, instructor_answers
-from .fontcache import cnnlab_cache
+from .records import environment, hash_files, record_path, remember
 
 STUDENT = "instructor-canary"
 
 
 class CanaryFailed(CourseError):
     """The instructor's answers do not get full marks where the class would be graded."""
-
-
-def _hash_files(digest, root: Path, patterns: tuple[str, ...] = ("**/*",)) -> None:
-    for pattern in patterns:
-        for path in sorted(root.glob(pattern)):
-            if path.is_file() and "__pycache__" not in path.parts and ".ipynb_checkpoints" not in path.parts:
-                digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-
-
-def environment() -> str:
-    """A fingerprint of where notebooks run, taken there (this process, or a Dask
-    worker): what decides whether the sandboxed kernel can import the probe."""
-    from . import sandbox
-
-    digest = hashlib.sha256(socket.gethostname().encode() + b"\0")
-    for path in (sys.executable, sandbox.python_home(), sandbox.venv_home(), sandbox.package_dir()):
-        digest.update(str(path).encode() + b"\0")
-    _hash_files(digest, sandbox.package_dir(), ("**/*.py",))
-    for site in sorted({Path(p) for p in sys.path if p.endswith("-packages") and Path(p).is_dir()}):
-        # which cnnlab an interpreter imports: editable-install finders and .pth files
-        _hash_files(digest, site, ("*.pth", "__editable__*", "cnnlab*.dist-info/*"))
-    return digest.hexdigest()
 
 
 def course_state(course: Course, assignment_id: str, sandbox: bool) -> str:
@@ -79,27 +54,8 @@ def course_state(course: Course, assignment_id: str, sandbox: bool) -> str:
                             .encode())
     digest.update((course.root / "nbgrader_config.py").read_bytes())
     for folder in ("source", "release"):
-        _hash_files(digest, course.root / folder / assignment_id)
+        hash_files(digest, course.root / folder / assignment_id)
     return digest.hexdigest()
-
-
-def cache_folder() -> Path:
-    return cnnlab_cache() / "canary"
-
-
-def _record(key: str) -> Path:
-    return cache_folder() / f"{key}.json"
-
-
-def _remember(key: str, what: dict) -> None:
-    try:
-        path = _record(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(what), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass  # no cache folder: the canary runs again next time, nothing else changes
 
 
 def instructor_submission(course: Course, assignment_id: str) -> dict[str, object]:
@@ -166,10 +122,10 @@ def _place_key(state: str, env: str) -> str:
 def _canary_at(course: Course, assignment_id: str, make_grader, state: str, env: str, runner, where: str) -> bool:
     """The canary in one place unless a record says this state passed there; whether it ran."""
     key = _place_key(state, env)
-    if _record(key).is_file():
+    if record_path("canary", key).is_file():
         return False
     _grade_once(course, assignment_id, make_grader, runner, where)
-    _remember(key, {"assignment": assignment_id, "where": where})
+    remember("canary", key, {"assignment": assignment_id, "where": where})
     return True
 
 
