@@ -9,7 +9,8 @@ need and nbgrader does not have:
 - `prepare`: nbgrader's tables made once, under a lock, before anyone uses them
   (nbgrader makes them on every open when missing; two commands starting at
   once on an empty PostgreSQL database then race, and one fails with a
-  unique violation on pg_type);
+  unique violation on pg_type), with the schema's revision read in this
+  process (`create_tables`) where nbgrader would start `alembic` for it;
 - `exclusive`: a named lock held across processes (and machines, on PostgreSQL),
   so two TAs grading the same class never write the same submission at once and
   never register an assignment twice. On PostgreSQL it is an advisory lock in the
@@ -18,6 +19,7 @@ need and nbgrader does not have:
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,7 +80,40 @@ def prepare(db_url: str, lock_dir: Path) -> None:
     from nbgrader.api import Gradebook
 
     with exclusive(db_url, "nbgrader-schema", lock_dir):
+        create_tables(db_url)
         Gradebook(db_url).close()  # creates what is missing; a no-op when another command did it first
+
+
+@functools.lru_cache(maxsize=None)
+def alembic_head() -> str:
+    """The revision of nbgrader's newest gradebook schema, read with alembic's API. nbgrader
+    asks a subprocess (`alembic heads`, about 1 s here) each time it creates a gradebook."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from nbgrader.dbutil import ALEMBIC_DIR
+
+    config = Config()
+    config.set_main_option("script_location", ALEMBIC_DIR)
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def create_tables(db_url: str) -> bool:
+    """An empty gradebook made as nbgrader's Gradebook() makes one (its tables, then
+    alembic_version at the head revision), in one transaction; False when it had tables."""
+    from nbgrader.api import Base
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(db_url, future=True)
+    try:
+        with engine.begin() as conn:
+            if inspect(conn).get_table_names():
+                return False
+            Base.metadata.create_all(bind=conn)
+            conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+            conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:head)"), {"head": alembic_head()})
+        return True
+    finally:
+        engine.dispose()
 
 
 def failure_reason(exc: BaseException) -> str:
