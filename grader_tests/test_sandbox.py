@@ -208,6 +208,8 @@ while len(held | dead) < 5 and time.time() < deadline:   # until each child hold
     if select.select([r], [], [], 0.2)[0]:
         held |= {int(p) for p in os.read(r, 4096).split()}
     dead |= {pid for pid in children if pid not in dead and os.waitpid(pid, os.WNOHANG)[0]}
+time.sleep(0.5)  # a child that said it held its GiB may have been killed for the last one's: reap it
+dead |= {pid for pid in children if pid not in dead and os.waitpid(pid, os.WNOHANG)[0]}
 print("holding", len(held - dead), "killed", len(dead))
 for pid in set(children) - dead:
     os.kill(pid, 9)

@@ -145,62 +145,84 @@ def test_a_cluster_grades_like_a_local_run_when_a_worker_is_killed(course, pg, c
     proc = subprocess.Popen(cnnlab_cmd("--course", str(root), "autograde", A, "--json", "--db", db,
                                        "--scheduler", cluster.address),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=fresh_cache)
-    killed = None
-    with Client(cluster.address, timeout=30) as client:
-        deadline = time.monotonic() + 180
-        while killed is None and time.monotonic() < deadline and proc.poll() is None:
-            names = {addr: w["name"] for addr, w in client.scheduler_info()["workers"].items()}
-            for addr, keys in client.processing().items():
-                if any(SLOW in str(k) for k in keys):
-                    killed = names[addr]
-            time.sleep(0.1)
-    assert killed, "the slow submission was never seen running on a worker"
     # a worker joins mid-run that cannot sandbox: the run checks it, refuses it and names it (that a
-    # refused worker is sent no job even when idle is shown by the admission test below)
-    cluster.add_worker(LATECOMER, env={**cluster.env, "PATH": cluster.env["PATH"].split(os.pathsep)[0]})
-    cluster.wait_for_workers(3)
-    job_root = cluster.tmp / killed / "jobs"
-    deadline = time.monotonic() + 20
-    while not _sandboxes_in(job_root) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    time.sleep(1)  # well inside its 8 s sleep
-    assert _sandboxes_in(job_root), "the killed worker had no sandbox running"
-    cluster.kill_worker(killed)
-    out, err = proc.communicate(timeout=300)
-    assert proc.returncode == 0, err[-2000:]
-    summary = json.loads(out)
-    # one canary on a worker first: both workers share this host, interpreter and package
-    assert summary["scheduler"] == cluster.address and summary["canaries"] == 1
-    assert killed not in cluster.worker_names()
-    with Client(cluster.address, timeout=30) as client:
-        assert _executed(client)[LATECOMER] == 0, "a worker that was not checked ran a job"
-    refused = summary["workers_refused"]
-    assert len(refused) == 1 and "bubblewrap" in next(iter(refused.values())), refused
-    # retried on the other worker: every submission graded once, grades as a local run's
-    assert sorted(_graded_lines(root)) == sorted(local_grades)
-    assert _grades(db) == local_grades
-    assert {r["student"]: r["status"] for r in summary["results"]} == {s: "graded" for s in local_grades}
-    # the killed worker's sandbox died with it (bwrap --die-with-parent), nothing left running
-    deadline = time.monotonic() + 10
-    while _sandboxes_in(job_root) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not _sandboxes_in(job_root)
-    for sid in local_grades:
-        assert (root / "autograded" / sid / A / f"{NB}.ipynb").is_file()
+    # refused worker is sent no job even when idle is shown by the admission test below). It is
+    # started once the first job runs (one there at the start stops the run: test_a_worker_that_
+    # cannot_sandbox_is_refused) and joins while the slow submission, killed and retried, is graded:
+    # waiting for it before the kill spent the slow one's 8 s window on a busy machine
+    latecomer_env = {**cluster.env, "PATH": cluster.env["PATH"].split(os.pathsep)[0]}
+    killed = None
+    try:
+        with Client(cluster.address, timeout=30) as client:
+            deadline = time.monotonic() + 180
+            while killed is None and time.monotonic() < deadline and proc.poll() is None:
+                names = {addr: w["name"] for addr, w in client.scheduler_info()["workers"].items()}
+                processing = client.processing()
+                if LATECOMER not in cluster.workers and any(processing.values()):
+                    cluster.add_worker(LATECOMER, env=latecomer_env)
+                for addr, keys in processing.items():
+                    if any(SLOW in str(k) for k in keys):
+                        killed = names[addr]
+                time.sleep(0.1)
+        assert killed, "the slow submission was never seen running on a worker" + (
+            f": the run ended ({proc.returncode}): {proc.communicate()[1][-1500:]}" if proc.poll() is not None else "")
+        job_root = cluster.tmp / killed / "jobs"
+        deadline = time.monotonic() + 20
+        while not _sandboxes_in(job_root) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1)  # well inside its 8 s sleep
+        assert _sandboxes_in(job_root), "the killed worker had no sandbox running"
+        cluster.kill_worker(killed)
+        _wait_for_worker(cluster, LATECOMER)
+        assert proc.poll() is None, "the run ended before the latecomer joined it"
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-2000:]
+        summary = json.loads(out)
+        # one canary on a worker first: both workers share this host, interpreter and package
+        assert summary["scheduler"] == cluster.address and summary["canaries"] == 1
+        assert killed not in cluster.worker_names()
+        with Client(cluster.address, timeout=30) as client:
+            assert _executed(client)[LATECOMER] == 0, "a worker that was not checked ran a job"
+        refused = summary["workers_refused"]
+        assert len(refused) == 1 and "bubblewrap" in next(iter(refused.values())), refused
+        # retried on the other worker: every submission graded once, grades as a local run's
+        assert sorted(_graded_lines(root)) == sorted(local_grades)
+        assert _grades(db) == local_grades
+        assert {r["student"]: r["status"] for r in summary["results"]} == {s: "graded" for s in local_grades}
+        # the killed worker's sandbox died with it (bwrap --die-with-parent), nothing left running
+        deadline = time.monotonic() + 10
+        while _sandboxes_in(job_root) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _sandboxes_in(job_root)
+        for sid in local_grades:
+            assert (root / "autograded" / sid / A / f"{NB}.ipynb").is_file()
 
-    # the same gradebook, read by export and report
-    csv_path = tmp_path / "grades.csv"
-    done = _cnnlab(root, "export", "--db", db, "--to", str(csv_path))
-    assert done.returncode == 0, done.stderr
-    rows = csv_path.read_text().splitlines()
-    assert len(rows) == 1 + len(local_grades)
-    report = _cnnlab(root, "report", A, "--db", db, "--json")
-    assert report.returncode == 0, report.stderr
-    totals = json.loads(report.stdout)["totals"]
-    assert totals == {s: sum(g.values()) for s, g in local_grades.items()}
-    cluster.kill_worker(LATECOMER)
-    cluster.add_worker(killed)  # the next tests have two good workers again
-    cluster.wait_for_workers(2)
+        # the same gradebook, read by export and report
+        csv_path = tmp_path / "grades.csv"
+        done = _cnnlab(root, "export", "--db", db, "--to", str(csv_path))
+        assert done.returncode == 0, done.stderr
+        rows = csv_path.read_text().splitlines()
+        assert len(rows) == 1 + len(local_grades)
+        report = _cnnlab(root, "report", A, "--db", db, "--json")
+        assert report.returncode == 0, report.stderr
+        totals = json.loads(report.stdout)["totals"]
+        assert totals == {s: sum(g.values()) for s, g in local_grades.items()}
+    finally:  # the next tests have two good workers again, whatever happened here
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        if LATECOMER in cluster.workers and cluster.workers[LATECOMER].poll() is None:
+            cluster.kill_worker(LATECOMER)
+        if killed and cluster.workers[killed].poll() is not None:
+            cluster.add_worker(killed)
+        cluster.wait_for_workers(2)
+
+
+def _wait_for_worker(cluster, name: str, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while name not in cluster.worker_names():
+        assert time.monotonic() < deadline, f"the Dask worker {name} did not join"
+        time.sleep(0.1)
 
 
 def _executed(client) -> dict[str, int]:
