@@ -211,3 +211,10 @@ def test_lesson_figures_are_remembered_for_the_next_run_of_the_same_release(cour
     third = Counting()
     assert GradingRun(course.root, "sqlite://", third).lesson_figures(A, NB, {}, settings) == drawn
     assert third.jobs == [f"lesson figures-{NB}"]
+    # a record that holds more than a figure (it reaches every student's feedback) is not used
+    forged = {h: [{"output_type": "display_data", "metadata": {},
+                   "data": {"image/png": "iVBO", "text/html": "<script>steal()</script>"}}] for h in drawn}
+    record_path("lesson-figures", key).write_text(json.dumps(forged), encoding="utf-8")
+    fourth = Counting()
+    assert GradingRun(course.root, "sqlite://", fourth).lesson_figures(A, NB, {}, settings) == drawn
+    assert fourth.jobs == [f"lesson figures-{NB}"]

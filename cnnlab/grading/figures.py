@@ -114,6 +114,29 @@ def reference_figures(executed_release, cells: list[int]) -> dict[str, list]:
     return kept
 
 
+#: what a remembered figure may hold: it goes into every student's feedback page
+RECORDED_TYPES = {"image/png", "image/jpeg", "text/plain"}
+
+
+def recorded_figures(kept) -> bool:
+    """Whether a remembered record (records.py) is figures as `reference_figures` keeps them:
+    {source hash: [display_data outputs of PNG or JPEG and their text]}. Anything else, a record
+    someone wrote by hand with HTML in it say, is not used: the figures are drawn again."""
+    if not isinstance(kept, dict) or not kept:
+        return False
+    for digest, outputs in kept.items():
+        if not isinstance(digest, str) or not isinstance(outputs, list) or not outputs:
+            return False
+        for o in outputs:
+            if not (isinstance(o, dict) and o.get("output_type") == "display_data" and set(o) <= {
+                    "output_type", "data", "metadata"} and isinstance(o.get("data"), dict)
+                    and set(o["data"]) <= RECORDED_TYPES and set(o["data"]) & (RECORDED_TYPES - {"text/plain"})
+                    and all(isinstance(v, (str, list)) for v in o["data"].values())
+                    and isinstance(o.get("metadata", {}), dict)):
+                return False
+    return True
+
+
 def swap_in(nb, reference: dict[str, list]) -> int:
     """Put the reference figures in the drawn-once cells of a graded notebook; returns how many cells."""
     swapped = 0

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from .figures import drawn_once_cells, reference_figures
+from .figures import drawn_once_cells, recorded_figures, reference_figures
 from .plan import plan_steps
 from .records import figures_key, recall, remember
 from .workers import LocalRunner, encode_job
@@ -142,7 +142,7 @@ class GradingRun:
         # (a Dask worker's matplotlib and fonts are its own: drawn there, they are drawn each run)
         key = figures_key(text, files, settings) if isinstance(self.runner, LocalRunner) else None
         kept = recall("lesson-figures", key) if key else None
-        if isinstance(kept, dict):
+        if recorded_figures(kept):
             return {h: [nbformat.from_dict(o) for o in outputs] for h, outputs in kept.items()}
         job = encode_job(nbformat.writes(release), files, {**settings, "drawn_once": []},
                          [asdict(s) for s in plan_steps(release, {})])
