@@ -99,12 +99,11 @@ class Workspace:
         if self._api is None:
             cfg = self.config
             cfg.Application.log_level = "WARNING"
-            if self.db_url.startswith("sqlite:///") and not Path(self.db_url[len("sqlite:///"):]).exists():
-                from .gradebook import create_tables
+            from .gradebook import locks_folder, prepare
 
-                # the copy's own new gradebook, without nbgrader's `alembic` subprocess (a server's
-                # gradebook is made by gradebook.prepare, under its lock)
-                create_tables(self.db_url)
+            # made as every gradebook of ours is (the tables under a lock, without nbgrader's `alembic`
+            # subprocess), not by nbgrader's first open
+            prepare(self.db_url, locks_folder(self.root))
             self._api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
         return self._api
 

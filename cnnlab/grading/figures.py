@@ -118,23 +118,24 @@ def reference_figures(executed_release, cells: list[int]) -> dict[str, list]:
 RECORDED_TYPES = {"image/png", "image/jpeg", "text/plain"}
 
 
+def _recorded_figure(output) -> bool:
+    """One output as reference_figures keeps it: display_data of a PNG or JPEG (and its text)."""
+    if not (isinstance(output, dict) and output.get("output_type") == "display_data"
+            and set(output) <= {"output_type", "data", "metadata"}
+            and isinstance(output.get("metadata", {}), dict)):
+        return False
+    data = output.get("data")
+    return (isinstance(data, dict) and set(data) <= RECORDED_TYPES and bool(set(data) - {"text/plain"})
+            and all(isinstance(v, (str, list)) for v in data.values()))
+
+
 def recorded_figures(kept) -> bool:
     """Whether a remembered record (records.py) is figures as `reference_figures` keeps them:
     {source hash: [display_data outputs of PNG or JPEG and their text]}. Anything else, a record
     someone wrote by hand with HTML in it say, is not used: the figures are drawn again."""
-    if not isinstance(kept, dict) or not kept:
-        return False
-    for digest, outputs in kept.items():
-        if not isinstance(digest, str) or not isinstance(outputs, list) or not outputs:
-            return False
-        for o in outputs:
-            if not (isinstance(o, dict) and o.get("output_type") == "display_data" and set(o) <= {
-                    "output_type", "data", "metadata"} and isinstance(o.get("data"), dict)
-                    and set(o["data"]) <= RECORDED_TYPES and set(o["data"]) & (RECORDED_TYPES - {"text/plain"})
-                    and all(isinstance(v, (str, list)) for v in o["data"].values())
-                    and isinstance(o.get("metadata", {}), dict)):
-                return False
-    return True
+    return (isinstance(kept, dict) and bool(kept)
+            and all(isinstance(digest, str) and isinstance(outputs, list) and outputs
+                    and all(_recorded_figure(o) for o in outputs) for digest, outputs in kept.items()))
 
 
 def swap_in(nb, reference: dict[str, list]) -> int:

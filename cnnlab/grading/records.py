@@ -26,6 +26,10 @@ def hash_files(digest, root: Path, patterns: tuple[str, ...] = ("**/*",)) -> Non
                 digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
 
 
+def _site_folders() -> list[Path]:
+    return sorted({Path(p) for p in sys.path if p.endswith("-packages") and Path(p).is_dir()})
+
+
 def environment() -> str:
     """A fingerprint of where notebooks run, taken there (this process, or a Dask
     worker): what decides whether the sandboxed kernel can import the probe."""
@@ -35,7 +39,7 @@ def environment() -> str:
     for path in (sys.executable, sandbox.python_home(), sandbox.venv_home(), sandbox.package_dir()):
         digest.update(str(path).encode() + b"\0")
     hash_files(digest, sandbox.package_dir(), ("**/*.py",))
-    for site in sorted({Path(p) for p in sys.path if p.endswith("-packages") and Path(p).is_dir()}):
+    for site in _site_folders():
         # which cnnlab an interpreter imports: editable-install finders and .pth files
         hash_files(digest, site, ("*.pth", "__editable__*", "cnnlab*.dist-info/*"))
     return digest.hexdigest()
@@ -67,7 +71,7 @@ def recall(kind: str, key: str):
 def _installed(digest) -> None:
     """Every distribution of this interpreter's site folders, by name and version (matplotlib,
     NumPy, Pillow and the rest decide how a figure is drawn)."""
-    for site in sorted({Path(p) for p in sys.path if p.endswith("-packages") and Path(p).is_dir()}):
+    for site in _site_folders():
         digest.update(("\0".join(sorted(p.name for p in site.glob("*.dist-info")))).encode() + b"\0")
 
 
