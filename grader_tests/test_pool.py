@@ -129,3 +129,31 @@ def test_a_run_of_expected_size_leaves_no_sandboxed_kernel_started_for_nobody():
         assert not runner._pool._ready       # no third kernel was started at the end of the run
     finally:
         runner.close()
+
+
+PYPLOT_AS_LOADED = """
+import sys, matplotlib.artist, matplotlib.lines, matplotlib.text
+from cnnlab.preload import LEAN_DOC
+line = matplotlib.lines.Line2D([0], [0])
+line.set(color="red", linewidth=3)                       # set() takes the same keywords
+try:
+    line.set(not_a_property=1)
+    refused = False
+except AttributeError:
+    refused = True
+class Later(matplotlib.text.Text):                       # a class defined after the preload
+    pass
+print(json.dumps({"loaded": "matplotlib.pyplot" in sys.modules, "lean": matplotlib.lines.Line2D.set.__doc__ == LEAN_DOC,
+                  "width": line.get_linewidth(), "refused": refused,
+                  "later": "Supported properties are" in Later.set.__doc__,
+                  "kwdoc": "linewidth" in matplotlib.artist.kwdoc(matplotlib.lines.Line2D)}))
+"""
+
+
+def test_a_pooled_kernel_loads_pyplot_without_its_property_docs_and_puts_matplotlib_back():
+    runner = LocalRunner(pool_size=1)
+    try:
+        seen = _printed(runner.execute(_job(PYPLOT_AS_LOADED), "student"))
+    finally:
+        runner.close()
+    assert seen == {"loaded": True, "lean": True, "width": 3.0, "refused": True, "later": True, "kwdoc": True}

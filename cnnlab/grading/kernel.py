@@ -1,9 +1,9 @@
 """The worker side of the sandbox wall: one notebook's plan, run with its kernel in bubblewrap.
 
-Only the kernel, where student code runs, is sandboxed: `SandboxedKernelManager`
-launches ipykernel inside bubblewrap (sandbox.py) and talks to it over ZeroMQ's
-ipc transport through sockets in the job folder (TCP does not cross the
-network namespace). The client side is nbgrader's own Execute preprocessor, so
+Only the kernel, where student code runs, is sandboxed: its manager
+(kernel_manager.py) launches ipykernel inside bubblewrap (sandbox.py) and talks
+to it over ZeroMQ's ipc transport through sockets in the job folder (TCP does
+not cross the network namespace). The client side is nbgrader's own Execute preprocessor, so
 timeouts, interrupts and error outputs are exactly `nbgrader autograde`'s, plus
 a cap on each cell's output (display updates and widget messages included),
 outputs that no later cell can change, and kernel death turned into error
@@ -21,80 +21,22 @@ import copy
 import json
 import os
 import signal
-import subprocess
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
-from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import output_from_msg
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Instance, Integer
-from traitlets.config import Config
+from traitlets import Integer
 
 from ..probe import MIME
 from .plan import Step, plan_steps, run_notebook, salvage_steps
-from .sandbox import FIRST_UID, Limits, bwrap_argv, claim_uid, job_folder, kill_uid, prepare_job_dir
+from .kernel_manager import kernel_arguments, new_kernel_manager
+from .sandbox import Limits, claim_uid, job_folder, kill_uid, prepare_job_dir
 
 TRUNCATED = "\n[output truncated: this cell printed more than the grader keeps]\n"
-
-
-class SandboxedKernelManager(AsyncKernelManager):
-    """Launches the kernel inside bubblewrap as an unprivileged uid; interrupts
-    it with a message on the control channel (bwrap starts the kernel in its own
-    session, so a signal to the launcher's process group would not reach it)."""
-
-    job_dir = Instance(Path, allow_none=True)
-    sandbox_uid = Integer(FIRST_UID)
-    limits = Instance(Limits, args=())
-    sandboxed = Bool(True)
-
-    async def _async_pre_start_kernel(self, **kw):
-        kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
-        if not self.sandboxed:
-            return kernel_cmd, kw
-        prepare_job_dir(self.job_dir, self.sandbox_uid)  # the connection file is readable in there
-        kw.pop("cwd", None)
-        kw["stdout"] = kw["stderr"] = subprocess.DEVNULL  # the kernel's own chatter is not feedback
-        return bwrap_argv(self.job_dir, kernel_cmd, self.limits, uid=self.sandbox_uid), kw
-
-    def stop_stuck_kernel(self) -> None:
-        """SIGKILL the kernel that did not stop when interrupted."""
-        if self.sandboxed:
-            kill_uid(self.sandbox_uid)
-        elif self.provisioner is not None and getattr(self.provisioner, "process", None) is not None:
-            self.provisioner.process.kill()
-
-    async def interrupt_kernel(self):  # AsyncKernelManager binds this name, not _async_interrupt_kernel
-        if self.sandboxed and self.has_kernel:
-            msg = self.session.msg("interrupt_request", content={})
-            self._connect_control_socket()
-            self.session.send(self._control_socket, msg)
-            return
-        await super()._async_interrupt_kernel()
-
-
-def kernel_arguments(job: Path, preload: tuple[str, ...] = ()) -> list[str]:
-    """The kernel's command-line options, pooled or not: quiet logs, history in memory (as
-    nbclient gives), the drawn-once hook (cnnlab/drawn_once.py) and preloaded modules (pool.py)."""
-    lines = [f"__import__('cnnlab.drawn_once').drawn_once.install_from({str(job / 'runtime' / 'drawn_once.json')!r})"]
-    lines += [f"__import__({name!r})" for name in preload]  # binds no name the student could see
-    return ["--IPKernelApp.log_level=ERROR", "--HistoryManager.hist_file=:memory:",
-            "--IPKernelApp.exec_lines=" + "; ".join(f"{line} and None" for line in lines)]
-
-
-def new_kernel_manager(job: Path, uid: int | None, limits: Limits) -> SandboxedKernelManager:
-    """The manager of one kernel whose sockets (ipc) and files live in `job`; sandboxed as `uid`
-    (None: not sandboxed, --unsafe-no-sandbox)."""
-    cfg = Config()
-    cfg.KernelManager.transport = "ipc"
-    cfg.KernelManager.ip = str(job / "kernel")
-    km = SandboxedKernelManager(config=cfg, kernel_name="python3", job_dir=job,
-                                sandbox_uid=uid or FIRST_UID, limits=limits, sandboxed=uid is not None)
-    km.connection_file = str(job / "kernel.json")
-    return km
 
 
 class StuckKernelError(DeadKernelError):

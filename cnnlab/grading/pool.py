@@ -17,7 +17,7 @@ cell finds it loaded, as a second import in her JupyterLab would).
 
 A run that knows how many kernels it will take says so (`expect`): the pool
 then starts no more than that many ahead, so the end of a run leaves no
-kernel started for nobody (each costs about 0.9 s of a core: Python,
+kernel started for nobody (each costs about 0.4 s of a core: Python,
 ipykernel, NumPy, pyplot). A pool told nothing keeps `size` ahead until closed.
 
 Only the local runner has a pool (workers.LocalRunner); the kernels of a job
@@ -32,7 +32,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
-from .kernel import kernel_arguments, new_kernel_manager
+from .kernel_manager import kernel_arguments, new_kernel_manager
 from .sandbox import Limits, claim_uid, job_folder, kill_uid
 
 #: imported in every pooled kernel before the notebook runs (every lesson's first cell imports them)
