@@ -266,11 +266,21 @@ def autograde(ctx, assignment, students, workers, force, scheduler, as_json, uns
     graded for what it is and never stops the class. A rerun grades only what
     is new or changed (--force: everything).
     """
-    from .grading import autograde as run
-
     _warn_unsafe(unsafe)
-    summary = run(_course(ctx), assignment, list(students) or None, force=force, workers=workers,
-                  sandbox=not unsafe, progress=not as_json, scheduler=scheduler)
+    course = _course(ctx)
+    runner = None
+    if not scheduler and not unsafe:  # sandboxed kernels start now, while the grader imports
+        from .grading.head_start import head_start
+
+        runner = head_start(course, assignment, list(students))
+    try:
+        from .grading import autograde as run
+
+        summary = run(course, assignment, list(students) or None, force=force, workers=workers,
+                      sandbox=not unsafe, progress=not as_json, scheduler=scheduler, runner=runner)
+    finally:
+        if runner is not None:
+            runner.close()
     if as_json:
         click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
     else:

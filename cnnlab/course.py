@@ -77,6 +77,10 @@ class Course:
         """submitted/, or submitted/<student>/<assignment>/ (what was handed in; never modified)."""
         return _below(self.root / "submitted", student, assignment_id)
 
+    def handed_in(self, assignment_id: str) -> list[str]:
+        """The students with a folder submitted/STUDENT/ASSIGNMENT, sorted."""
+        return sorted(p.parent.name for p in self.submitted().glob(f"*/{assignment_id}") if p.is_dir())
+
     def autograded(self, student: str | None = None, assignment_id: str | None = None) -> Path:
         """autograded/, or one student's graded assignment (feedback is made from here)."""
         return _below(self.root / "autograded", student, assignment_id)

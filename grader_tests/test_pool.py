@@ -131,6 +131,46 @@ def test_a_run_of_expected_size_leaves_no_sandboxed_kernel_started_for_nobody():
         runner.close()
 
 
+def test_kernels_started_ahead_count_toward_what_the_run_then_expects(monkeypatch):
+    import cnnlab.grading.pool as pool_module
+
+    monkeypatch.setattr(pool_module, "WarmKernel", _FakeKernel)
+    _FakeKernel.started = []
+    pool = pool_module.KernelPool(size=2)
+    try:
+        pool.start_ahead(5)                  # before the run knows: no more than the pool's size
+        pool._starter.submit(lambda: None).result()
+        assert len(_FakeKernel.started) == 2
+        pool.expect(3)                       # the run's three submissions: one more, not three more
+        for _ in range(3):
+            pool.take()
+        assert len(_FakeKernel.started) == 3 and not pool._ready
+    finally:
+        pool.close()
+    idle = pool_module.KernelPool(size=2)    # a rerun with nothing to grade: started, never taken
+    idle.start_ahead(1)
+    idle.close()
+    assert len(_FakeKernel.started) == 4 and _FakeKernel.started[3].closed  # the pool ended it
+
+
+def test_the_cli_starts_a_local_runs_first_kernels_before_the_grader_imports(tmp_path):
+    from cnnlab.course import load_course
+    from cnnlab.grading.head_start import head_start
+
+    root = Path(__file__).resolve().parents[1]
+    for name in ("nbgrader_config.py", "course.yml"):
+        (tmp_path / name).write_bytes((root / name).read_bytes())
+    for student in ("ada", "bob", "cy"):
+        (tmp_path / "submitted" / student / "02_kernels").mkdir(parents=True)
+    course = load_course(tmp_path)
+    for students, ahead in ((None, 2), (["cy"], 1), (["nobody"], 0)):
+        runner = head_start(course, "02_kernels", students)
+        try:
+            assert len(runner._pool._ready if runner._pool else []) == ahead
+        finally:
+            runner.close()
+
+
 PYPLOT_AS_LOADED = """
 import sys, matplotlib.artist, matplotlib.lines, matplotlib.text
 from cnnlab.preload import LEAN_DOC

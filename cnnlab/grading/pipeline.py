@@ -137,11 +137,6 @@ class AutogradeSummary:
                 "log": self.log, "results": [asdict(r) for r in self.results]}
 
 
-def submitted_students(course: Course, assignment_id: str) -> list[str]:
-    folder = course.submitted()
-    return sorted(p.parent.name for p in folder.glob(f"*/{assignment_id}") if p.is_dir())
-
-
 def _read_marker(folder: Path) -> dict:
     try:
         return json.loads((folder / MARKER).read_text())
@@ -446,13 +441,15 @@ def _register_if_missing(grader: "ClassGrader") -> bool:
 
 def autograde(course: Course, assignment_id: str, students: list[str] | None = None, force: bool = False,
               workers: int | None = None, sandbox: bool = True, progress: bool = True,
-              scheduler: str = "") -> AutogradeSummary:
+              scheduler: str = "", runner=None) -> AutogradeSummary:
     """Grade a class. `scheduler`: a Dask scheduler's address whose workers run the
-    notebooks (workers: submissions in flight, default twice the cluster's threads)."""
+    notebooks (workers: submissions in flight, default twice the cluster's threads).
+    runner: where notebooks run, lent by the caller, who closes it (head_start.py's, whose
+    first kernels are already starting); default: one for `scheduler`, closed here."""
     from ..workspace import ensure_venv_on_path
 
     ensure_venv_on_path()
-    grader = ClassGrader(course, assignment_id, sandbox=sandbox, scheduler=scheduler)
+    grader = ClassGrader(course, assignment_id, sandbox=sandbox, scheduler=scheduler, runner=runner)
     try:
         gradebook.prepare(grader.db_url, gradebook.locks_folder(grader.root))
         return _autograde(course, grader, students, force, workers, progress)
@@ -475,7 +472,7 @@ def _autograde(course: Course, grader: ClassGrader, students: list[str] | None, 
     with Gradebook(grader.db_url, grader.course_id) as gb:  # course.yml's due date, where nbgrader reads it
         apply_due_date(gb, assignment_id, grader.late_policy)
     grader.check_answer_keys()
-    everyone = select_students(submitted_students(course, assignment_id), students,
+    everyone = select_students(course.handed_in(assignment_id), students,
                                f"no submission of {assignment_id}")
     if not everyone:
         raise CourseError(f"no submissions in submitted/*/{assignment_id}: run cnnlab collect first")

@@ -19,6 +19,9 @@ A run that knows how many kernels it will take says so (`expect`): the pool
 then starts no more than that many ahead, so the end of a run leaves no
 kernel started for nobody (each costs about 0.4 s of a core: Python,
 ipykernel, NumPy, pyplot). A pool told nothing keeps `size` ahead until closed.
+`start_ahead` starts the first ones before the run knows (the command's first
+step, while the grader itself is still importing); they count toward what the
+run then expects.
 
 Only the local runner has a pool (workers.LocalRunner); the kernels of a job
 with limits other than the pool's are started for that job, as before.
@@ -89,6 +92,19 @@ class KernelPool:
                 raise RuntimeError("the kernel pool is closed")
             self._expected = (self._expected or 0) + max(0, takes)
             self._fill()
+
+    def start_ahead(self, count: int) -> None:
+        """Start up to `count` kernels (at most `size`) before the run knows how many it
+        takes: `cnnlab autograde` calls it first thing, so they start while the grader
+        imports and reads the class. They count toward the run's `expect`, not beyond it;
+        a run that expects none kills them when the pool closes."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the kernel pool is closed")
+            if self._expected is None:
+                self._expected = 0  # from now on only what is expected is kept ahead
+            while len(self._ready) < min(self.size, max(0, count)):
+                self._start_one()
 
     def take(self) -> WarmKernel:
         """A kernel no one has used; the caller closes it when its run ends. A take beyond

@@ -511,6 +511,14 @@ def job_folder(limits: Limits = Limits(), prefix: str = "cnnlab-job-"):
 # ----------------------------------------------------------------------------
 # The sandbox
 # ----------------------------------------------------------------------------
+def precompute() -> None:
+    """Work out now what every sandbox's command line shares and caches (the walk for site
+    folders, the font list). Kernels started from several threads at once (pool.py) then do
+    not each walk the installation while holding up one another and the grader's imports."""
+    _hiding_argv()
+    font_list()
+
+
 def bwrap_argv(job_dir: Path, command: list[str], limits: Limits = Limits(),
                env: dict[str, str] | None = None, uid: int = NOBODY,
                ro_files: dict[str, Path] | None = None) -> list[str]:

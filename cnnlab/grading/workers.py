@@ -37,7 +37,6 @@ import uuid
 from concurrent.futures import CancelledError
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from .kernel import execute_notebook
 from .pool import KernelPool
 
 
@@ -56,6 +55,8 @@ def encode_job(nb_json: str, files: dict[str, bytes], settings: dict, steps: lis
 
 def run_job(job: str, pool=None) -> str:
     """The execute step on a worker: JSON in, JSON out (`pool`: kernels started ahead, pool.py)."""
+    from .kernel import execute_notebook  # nbgrader's Execute: imported by the first job, not by the runner
+
     data = json.loads(job)
     files = {name: base64.b64decode(text) for name, text in data["files"].items()}
     return json.dumps(execute_notebook(data["notebook"], files, data["settings"], data["steps"], pool))
@@ -107,6 +108,13 @@ class LocalRunner:
         pool = self._kernels()
         if pool is not None:
             pool.expect(runs)
+
+    def start_ahead(self, runs: int) -> None:
+        """Up to `runs` sandboxed kernels start now, before the run knows how many it takes
+        (KernelPool.start_ahead); `expect` then counts them."""
+        pool = self._kernels()
+        if pool is not None:
+            pool.start_ahead(runs)
 
     def execute(self, job: str, label: str) -> dict:
         return decode_result(run_job(job, self._kernels()))
