@@ -197,3 +197,15 @@ def test_a_pooled_kernel_loads_pyplot_without_its_property_docs_and_puts_matplot
     finally:
         runner.close()
     assert seen == {"loaded": True, "lean": True, "width": 3.0, "refused": True, "later": True, "kwdoc": True}
+
+
+def test_a_grading_kernel_starts_without_its_debugger_and_the_student_can_still_import_debugpy():
+    runner = LocalRunner(pool_size=1)
+    source = ("import sys, ipykernel.debugger\nimport debugpy\n"
+              "print(json.dumps({'debugger': ipykernel.debugger._is_debugpy_available, 'imported': debugpy.__name__,"
+              " 'launcher': sys.argv[0].endswith('cnnlab/kernel_launcher.py')}))")
+    try:
+        seen = _printed(runner.execute(_job(source), "student"))
+    finally:
+        runner.close()
+    assert seen == {"debugger": False, "imported": "debugpy", "launcher": True}

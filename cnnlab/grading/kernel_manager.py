@@ -31,6 +31,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _async_pre_start_kernel(self, **kw):
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
+        kernel_cmd = without_debugger(kernel_cmd)
         if not self.sandboxed:
             return kernel_cmd, kw
         prepare_job_dir(self.job_dir, self.sandbox_uid)  # the connection file is readable in there
@@ -52,6 +53,16 @@ class SandboxedKernelManager(AsyncKernelManager):
             self.session.send(self._control_socket, msg)
             return
         await super()._async_interrupt_kernel()
+
+
+def without_debugger(kernel_cmd: list[str]) -> list[str]:
+    """ipykernel's own launch command (`python -m ipykernel_launcher ...`) with cnnlab's launcher,
+    which starts the same kernel without importing its debugger (cnnlab/kernel_launcher.py);
+    any other kernel command as it is."""
+    for i in range(len(kernel_cmd) - 1):
+        if kernel_cmd[i] == "-m" and kernel_cmd[i + 1] == "ipykernel_launcher":
+            return [*kernel_cmd[:i + 1], "cnnlab.kernel_launcher", *kernel_cmd[i + 2:]]
+    return kernel_cmd
 
 
 def kernel_arguments(job: Path, preload: tuple[str, ...] = ()) -> list[str]:
