@@ -22,12 +22,10 @@ from .workers import LocalRunner
 def head_start(course: Course, assignment_id: str, students: list[str] | None = None) -> LocalRunner:
     """A local runner whose first kernels are already starting; the caller lends it to
     `autograde(..., runner=)` and closes it."""
-    handed_in = course.handed_in(assignment_id)
-    if students:
-        handed_in = [s for s in handed_in if s in set(students)]
-    if not handed_in:
-        return LocalRunner()
-    precompute()  # here, before the kernels' threads need it
+    wanted = set(students or ())
+    handed_in = [s for s in course.handed_in(assignment_id) if not wanted or s in wanted]
     runner = LocalRunner()
-    runner.start_ahead(len(handed_in))
+    if handed_in:
+        precompute()  # here, before the kernels' threads need it
+        runner.start_ahead(len(handed_in))
     return runner
