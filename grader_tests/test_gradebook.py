@@ -46,3 +46,40 @@ def test_a_workspace_makes_its_gradebook_without_the_subprocess(course, monkeypa
         ws.generate_assignment("01_why_cnns")
         with Gradebook(ws.db_url, ws.api.coursedir.course_id) as gb:
             assert gb.find_assignment("01_why_cnns").notebooks
+
+
+def test_opens_of_one_gradebook_share_an_engine_and_still_read_a_replaced_file(tmp_path):
+    """nbgrader builds an engine on every open (about 11 per graded submission), so every query
+    was compiled again; after gradebook.share_engines (prepare calls it) opens of one URL share
+    one engine, and its statement cache: a lookup's second open compiles nothing."""
+    from sqlalchemy import event
+    from sqlalchemy.engine.default import CACHE_HIT
+
+    from cnnlab.gradebook import share_engines
+
+    url, other = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    prepare(url, tmp_path / "locks")
+    share_engines()  # a second call changes nothing
+    assert nbgrader.api.create_engine.shares_engines and not hasattr(nbgrader.api.create_engine._create,
+                                                                      "shares_engines")
+    with Gradebook(url, "learn-cnns") as first, Gradebook(url, "learn-cnns") as second, \
+            Gradebook(other, "learn-cnns") as elsewhere:
+        assert first.engine is second.engine and elsewhere.engine is not first.engine
+        first.update_or_create_student("ada")
+    hits = []
+    event.listen(first.engine, "before_cursor_execute",
+                 lambda conn, cursor, statement, params, context, many: hits.append(context.cache_hit))
+    with Gradebook(url, "learn-cnns") as gb:
+        hits.clear()  # the open's own queries
+        assert gb.find_student("ada").id == "ada"
+    # this open's lookup ran on the first's engine with the statement compiled there (by update_or_create)
+    assert hits == [CACHE_HIT] * len(hits) and hits, hits
+
+    # the file replaced between two opens: the next open reads the new one (no connection is kept)
+    (tmp_path / "a.db").unlink()
+    prepare(url, tmp_path / "locks")
+    with Gradebook(url, "learn-cnns") as gb:
+        assert [s.id for s in gb.students] == []
+        gb.update_or_create_student("bea")
+    with Gradebook(url, "learn-cnns") as gb:
+        assert [s.id for s in gb.students] == ["bea"]
