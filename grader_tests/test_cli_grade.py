@@ -126,3 +126,32 @@ def test_help_and_argument_errors_load_no_heavy_library(course_copy):
         proc = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True,
                               env=run_env(), cwd=course_copy.root, timeout=60)
         assert "LOADED []" in proc.stdout, (argv, proc.stdout[-500:], proc.stderr[-500:])
+
+
+def test_the_command_imports_setuptools_only_when_nbgrader_unpacks_an_archive(course_copy, tmp_path):
+    """nbgrader imports setuptools.archive_util for its `unzip` (0.2 s of every grading command's
+    start): the command's process has a stand-in there (deferred_setuptools.py), so nbgrader and
+    its converters load without setuptools, and nbgrader's unzip still unpacks a zip, with the
+    real module imported on that first call."""
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "download.zip", "w") as z:
+        z.writestr("ada/notebook.ipynb", "{}")
+    (tmp_path / "out").mkdir()
+    probe = ("import sys\nfrom cnnlab import deferred_setuptools\ndeferred_setuptools.install()\n"
+             "import nbgrader.api, nbgrader.utils, nbgrader.converters, nbgrader.apps.zipcollectapp\n"
+             "print('BEFORE', 'setuptools' in sys.modules)\n"
+             f"nbgrader.utils.unzip({str(tmp_path / 'download.zip')!r}, {str(tmp_path / 'out')!r})\n"
+             "import setuptools.archive_util as au\n"
+             "print('AFTER', 'setuptools' in sys.modules, type(au).__name__, hasattr(au, 'UnrecognizedFormat'))\n")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=run_env(), timeout=120)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert "BEFORE False" in proc.stdout and "AFTER True module True" in proc.stdout, proc.stdout
+    assert (tmp_path / "out" / "ada" / "notebook.ipynb").read_text() == "{}"
+    # and the command itself works so: `cnnlab export` reads the gradebook through nbgrader
+    probe = ("import atexit, sys\nfrom cnnlab.cli import entry\n"
+             "atexit.register(lambda: print('LOADED', 'nbgrader.api' in sys.modules, 'setuptools' in sys.modules))\n"
+             f"sys.argv = ['cnnlab', 'export', '--to', {str(tmp_path / 'grades.csv')!r}]\nentry()\n")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=run_env(),
+                          cwd=course_copy.root, timeout=120)
+    assert "LOADED True False" in proc.stdout, (proc.stdout[-500:], proc.stderr[-1500:])
