@@ -21,6 +21,11 @@ from conftest import copy_course
 A, NB = "02_kernels", "kernels"
 #: an answer that also sabotages matplotlib for the rest of her notebook
 SABOTAGE = "\nimport matplotlib.pyplot as _plt\n_plt.rcParams['figure.facecolor'] = 'red'\n"
+#: an answer that needs the sliding figure's demo image, reached by a string (unrun_figures.py
+#: must run that cell for her, or her function fails)
+BY_NAME = ("\n_mine = cross_correlate2d\n\ndef cross_correlate2d(image, kernel):\n"
+           "    assert globals()['demo_' + 'image'].shape == (5, 6), 'the lesson cell ran'\n"
+           "    return _mine(image, kernel)\n")
 
 
 def _release(course):
@@ -66,14 +71,20 @@ def _graded_class(course, root, draw_once: bool):
             f.write("\nc.SandboxedExecute.draw_once = False\n")
     release, answers = _release(copy), instructor_answers(course.read_source(A, NB))
     notebooks = {"ada": fill_answers(release, answers),
-                 "mal": fill_answers(release, {**answers, "cross_correlate2d_answer": answers["cross_correlate2d_answer"] + SABOTAGE})}
+                 "mal": fill_answers(release, {**answers, "cross_correlate2d_answer": answers["cross_correlate2d_answer"] + SABOTAGE}),
+                 "eve": fill_answers(release, {**answers, "cross_correlate2d_answer": answers["cross_correlate2d_answer"] + BY_NAME})}
     for student, nb in notebooks.items():
         folder = root / "submitted" / student / A
         folder.mkdir(parents=True)
         nbformat.write(nb, str(folder / f"{NB}.ipynb"))
     summary = autograde(copy, A, workers=2, progress=False)
     assert not summary.failed, summary.failed
-    return {s: nbformat.read(root / "autograded" / s / A / f"{NB}.ipynb", as_version=4) for s in notebooks}
+    scores = {r.student: r.score for r in summary.results}
+    return scores, {s: nbformat.read(root / "autograded" / s / A / f"{NB}.ipynb", as_version=4) for s in notebooks}
+
+
+def _counts(nb):
+    return [c.execution_count for c in nb.cells if c.cell_type == "code"]
 
 
 def _pngs(nb, ids):
@@ -85,8 +96,12 @@ def _pngs(nb, ids):
 def test_drawn_once_figures_are_what_her_own_kernel_draws_and_nobody_elses(course, tmp_path):
     release = _release(course)
     ids = {grade_id(release.cells[i]) for i in drawn_once_cells(release)}
-    once = _graded_class(course, tmp_path / "once", draw_once=True)
-    each = _graded_class(course, tmp_path / "each", draw_once=False)
+    once_scores, once = _graded_class(course, tmp_path / "once", draw_once=True)
+    each_scores, each = _graded_class(course, tmp_path / "each", draw_once=False)
+    # figures drawn once and cells left unrun (unrun_figures.py) change no score and no execution count
+    assert once_scores == each_scores and once_scores["eve"] == once_scores["ada"] > 0
+    assert all(_counts(once[s]) == _counts(each[s]) for s in once)
+    assert _counts(once["ada"]) == list(range(1, len(_counts(once["ada"])) + 1))
     ada_once, ada_each = _pngs(once["ada"], ids), _pngs(each["ada"], ids)
     assert set(ada_once) == ids and all(len(v) == 1 for v in ada_once.values()), ada_once.keys()
     assert ada_once == ada_each                     # byte for byte what her own kernel draws

@@ -19,6 +19,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Integer
 
 from .figures import swap_in
+from .unrun_figures import fill_unrun, leave_unrun
 from .plan import plan_steps
 from ..items.status import TIMEOUT_NAMES
 from .run import run_of
@@ -67,6 +68,8 @@ class SandboxedExecute(NbGraderPreprocessor):
     sandbox = Bool(True, help="Isolate student code with bubblewrap (False only with --unsafe-no-sandbox).").tag(config=True)
     draw_once = Bool(True, help="Draw lesson figures that need no student code once per run, from the release "
                                 "notebook, instead of in every submission's kernel (figures.py).").tag(config=True)
+    leave_unrun = Bool(True, help="Of those cells, do not run in a submission's kernel the ones that only draw and "
+                                  "bind nothing her notebook or the hidden tests read (unrun_figures.py).").tag(config=True)
 
     def settings(self) -> dict:
         """What kernel.execute_notebook is told of these traits."""
@@ -80,15 +83,18 @@ class SandboxedExecute(NbGraderPreprocessor):
         settings = self.settings()
         files = course_files(Path(resources.get("metadata", {}).get("path") or "."))
         key = run.key(info["assignment"], info["notebook"]) if run.verify else None
-        steps = plan_steps(nb, {gid: k.item for gid, k in key.items.items()} if key else {})
+        items = {gid: k.item for gid, k in key.items.items()} if key else {}
+        steps = plan_steps(nb, items)
         label = f"{info.get('student', '')}-{info.get('notebook', '')}"
         with run.coordinator.untrusted_wait():  # here, or on a Dask worker (workers.py)
             figures = run.lesson_figures(info["assignment"], info["notebook"], files, settings) if self.draw_once else {}
+            steps, unrun = leave_unrun(nb, steps, figures, items) if self.leave_unrun else (steps, set())
             job = encode_job(nbformat.writes(nb), files, {**settings, "drawn_once": sorted(figures)},
                              [asdict(s) for s in steps])
             result = run.runner.execute(job, label)
         lay_outputs(nb, result["notebook"], f"the notebook could not be run ({result['status']})")
         swap_in(nb, figures)
+        fill_unrun(nb, unrun, figures)
         if key is not None:
             resources["cnnlab"].update(key=key, probes=result["probes"], runs=result["runs"])
         return nb, resources

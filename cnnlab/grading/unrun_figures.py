@@ -1,0 +1,253 @@
+"""Lesson figure cells that a submission's kernel does not run at all.
+
+A drawn-once cell (figures.py) still runs in every kernel, images off, because
+it may define names later cells use; in a fresh interpreter it is matplotlib's
+first pass through making axes and ticks that nobody renders (90 + 57 ms of
+kernel CPU for 02's first two). Such a cell is replaced by `None` (one cheap
+step, so the execution counts stay as they were) and given the reference
+figures when
+
+1. the cell only draws (`figure_only`, decided from its source, which nbgrader
+   restores from the gradebook): it reads nothing of the notebook but `np` and
+   `plt` and a few builtins, writes no attribute or item of anything it did not
+   make, calls nothing that changes numpy's, matplotlib's or the interpreter's
+   state, prints or writes a file (np.random, rcParams, savefig, open, print,
+   eval ...), imports only from matplotlib, and ends with `plt.show()`;
+2. no other step of this submission's plan reads a name the cell binds
+   (`reads`: the notebook-level reads of her cells and of the hidden blocks,
+   function bodies included; a probe reads its item's name). When any step
+   cannot be read so (it does not parse, or it holds a way to reach names by
+   string, like `globals()`, `eval`, `sys` or `pickle`), every cell runs, as before.
+
+Why this cannot cost a student marks or show her anything: a cell left out only
+means fewer names in her own kernel, and none she reads is missing; no figure
+feeds a score; the figures she sees are the lesson's, drawn once from the
+release notebook. What is lost is what her own earlier code would have made such
+a cell draw differently (say she replaced `np.zeros`), in her feedback only.
+A student who reaches a lesson name by a route `DYNAMIC` misses could only make
+her own code fail, which she could do anyway.
+"""
+from __future__ import annotations
+
+import ast
+import copy
+import functools
+import symtable
+
+from ..drawn_once import source_hash
+from .figures import _bound_by, _names_bound
+from .plan import Step
+
+#: the names a figure-only cell may read from the notebook: its two modules, harmless builtins
+MODULES = {"np", "plt"}
+BUILTINS = {"range", "zip", "enumerate", "len", "min", "max", "abs", "float", "int", "str", "list", "tuple",
+            "dict", "set", "round", "sum", "sorted", "reversed", "isinstance", "bool", "map", "any", "all",
+            "True", "False", "None"}
+#: attribute names that change shared state or write somewhere, wherever they are called
+CHANGES_STATE = {"random", "seed", "set_printoptions", "printoptions", "seterr", "seterrcall", "setbufsize",
+                 "errstate", "rc", "rcdefaults", "rc_file", "rcParams", "rc_context", "style", "xkcd",
+                 "switch_backend", "ion", "ioff", "interactive", "install_repl_displayhook", "use",
+                 "savefig", "imsave", "tofile", "save", "savez", "savez_compressed", "savetxt", "write",
+                 "dump", "open", "set_cmap", "register_cmap", "colormaps", "pause", "connect", "mpl_connect"}
+#: names that reach the notebook's namespace by string, through frames, function globals, the
+#: garbage collector or unpickling (which imports `__main__` by name), or that run code: a step
+#: holding one as a name, attribute or module cannot be read, so nothing is left unrun beside it,
+#: and a cell calling one is not figure-only
+DYNAMIC = {"eval", "exec", "compile", "globals", "locals", "vars", "dir", "getattr", "setattr", "delattr",
+           "__import__", "get_ipython", "__main__", "__builtins__", "__dict__", "__globals__", "sys", "builtins",
+           "importlib", "inspect", "runpy", "pdb", "gc", "ctypes", "pickle", "dill", "cloudpickle", "shelve",
+           "f_globals", "f_locals", "f_back", "tb_frame", "gi_frame", "cr_frame", "ag_frame"}
+#: builtins a figure-only cell may not call: they print, ask, stop or write, so the cell would show
+#: or do more than its figures
+SIDE_EFFECTS = {"print", "display", "input", "breakpoint", "exit", "quit", "open", "help"}
+
+
+def _root(node) -> str | None:
+    """The name an attribute chain or call hangs from: `np` of `np.random.rand(3).sum`."""
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _chain(node) -> list[str]:
+    """Every attribute name and called name along a callee: ['np', 'random', 'seed']."""
+    names = []
+    while True:
+        if isinstance(node, ast.Attribute):
+            names.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Subscript):
+            node = node.value
+        else:
+            break
+    if isinstance(node, ast.Name):
+        names.append(node.id)
+    return names[::-1]
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef,
+           ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _loads_here(node) -> set[str]:
+    """Names a statement loads in the scope it runs in, not inside the functions, lambdas and
+    comprehensions it makes (a function's defaults and decorators, a comprehension's first
+    iterable, are loaded here, and so counted: a little more than the truth, never less)."""
+    found, todo = set(), [node]
+    while todo:
+        n = todo.pop()
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load):
+            found.add(n.id)
+        if isinstance(n, _SCOPES):
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                todo.extend([*n.decorator_list, *n.args.defaults, *n.args.kw_defaults])
+            elif isinstance(n, ast.Lambda):
+                todo.extend([*n.args.defaults, *n.args.kw_defaults])
+            elif isinstance(n, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                todo.append(n.generators[0].iter)
+            continue
+        todo.extend(c for c in ast.iter_child_nodes(n) if c is not None)
+    return found
+
+
+def _global_reads(source: str) -> set[str] | None:
+    """Names a cell reads from the notebook's namespace: at its top level in statement order
+    (a name bound by an earlier statement is the cell's own; a loop's or with's target too), and
+    inside its functions, lambdas and comprehensions whenever they run (symtable's globals of
+    each nested scope, less what the cell binds). A function's own locals are not reads."""
+    try:
+        tree = ast.parse(source)
+        table = symtable.symtable(source, "<cell>", "exec")
+    except SyntaxError:
+        return None
+    top, bound = set(), set()
+    for statement in tree.body:
+        own = _bound_by([statement])
+        compound = not isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr))
+        top |= _loads_here(statement) - bound - (own if compound else set())
+        bound |= own
+    nested, todo = set(), list(table.get_children())
+    while todo:
+        scope = todo.pop()
+        nested |= {s.get_name() for s in scope.get_symbols() if s.is_referenced() and s.is_global()}
+        todo.extend(scope.get_children())
+    return top | (nested - bound)
+
+
+@functools.lru_cache(maxsize=256)  # a few lesson cells, the same in every submission of a run
+def figure_only(source: str) -> bool:
+    """Whether a lesson cell only draws: see the module's rule 1."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    reads = _global_reads(source)
+    if reads is None or reads - MODULES - BUILTINS:
+        return False
+    bound = _names_bound(source)
+    if bound & (MODULES | DYNAMIC | SIDE_EFFECTS):  # rebinding np or plt changes what later cells read
+        return False
+    scoped = set(bound)  # names made in the cell, its functions' parameters and locals included
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg):
+            scoped.add(node.arg)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            scoped.add(node.id)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Global, ast.Nonlocal, ast.Yield, ast.YieldFrom, ast.Await, ast.ClassDef)):
+            return False
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            if node.__class__ is ast.ImportFrom and node.level or not all(
+                    m == "matplotlib" or m.startswith("matplotlib.") for m in modules):
+                return False
+        if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            if _root(node) not in scoped or _root(node) in MODULES:
+                return False
+        if isinstance(node, ast.Call):
+            chain = _chain(node.func)
+            if set(chain) & (CHANGES_STATE | DYNAMIC | SIDE_EFFECTS):
+                return False
+        if isinstance(node, ast.Name) and node.id in DYNAMIC | SIDE_EFFECTS:
+            return False
+    # it ends by showing its figures, which closes them: no open figure is left for a later cell to draw on,
+    # and IPython shows no other value of its last expression
+    last = tree.body[-1] if tree.body else None
+    return isinstance(last, ast.Expr) and isinstance(last.value, ast.Call) and _chain(last.value.func) == ["plt", "show"]
+
+
+def _identifiers(tree) -> set[str]:
+    """Every name, attribute and imported module a step's code holds (not its strings or comments:
+    to reach a name by a string a step has to hold one of DYNAMIC)."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            found.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            found.add(node.attr)
+        elif isinstance(node, ast.alias):
+            found.update(node.name.split("."))
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.update(node.module.split("."))
+    return found
+
+
+def reads(source: str) -> set[str] | None:
+    """What a step of a submission's plan reads of the notebook's namespace, or None when that
+    cannot be told: it does not parse (an IPython magic, say) or it reaches names dynamically."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    if _identifiers(tree) & DYNAMIC:
+        return None
+    return _global_reads(source)
+
+
+def unrun(steps: list, figure_cells: dict[int, str], items: dict) -> set[int]:
+    """The notebook cells of `figure_cells` ({cell index: source}, figure-only cells with reference
+    figures) that no other step reads a name of. steps: plan.Step; items: grade id -> HiddenItem."""
+    read: set[str] = set()
+    for step in steps:
+        if step.kind == "cell" and step.cell in figure_cells:
+            continue
+        if step.kind == "probe":
+            item = items.get(step.grade_id)
+            if item is None:
+                return set()
+            read.add(item.name)
+            continue
+        found = reads(step.source)
+        if found is None:
+            return set()
+        read |= found
+    return {cell for cell, source in figure_cells.items() if not (_names_bound(source) & read)}
+
+
+#: what a cell left unrun runs instead: one cheap step, so the later cells' execution counts stay
+UNRUN = "None"
+
+
+def leave_unrun(nb, steps: list[Step], figures: dict[str, list], items: dict) -> tuple[list[Step], set[int]]:
+    """The plan with the figure-only cells no other step reads from replaced by `UNRUN`, and
+    those cells' indices. figures: the run's reference figures ({source hash: outputs})."""
+    if not figures:
+        return steps, set()
+    candidates = {s.cell: nb.cells[s.cell].source for s in steps
+                  if s.kind == "cell" and source_hash(nb.cells[s.cell].source) in figures
+                  and s.source == nb.cells[s.cell].source and figure_only(s.source)}
+    left = unrun(steps, candidates, items) if candidates else set()
+    return [Step(s.kind, s.cell, UNRUN, s.grade_id) if s.kind == "cell" and s.cell in left else s
+            for s in steps], left
+
+
+def fill_unrun(nb, cells: set[int], figures: dict[str, list]) -> None:
+    """The reference figures as the outputs of each cell left unrun (what it would have shown),
+    unless the run stopped before it (a cell the kernel never reached keeps its error, and no count)."""
+    for index in cells:
+        cell = nb.cells[index]
+        if cell.get("execution_count") is None or any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            continue
+        cell.outputs = [copy.deepcopy(o) for o in figures[source_hash(cell.source)]]
