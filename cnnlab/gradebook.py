@@ -107,20 +107,26 @@ class _SharedEngines:
             return self._engines[key]
 
 
-def prepare(db_url: str, lock_dir: Path) -> None:
-    """The gradebook is reachable and holds nbgrader's tables (made here, once, if not), and
-    this process's opens of it share an engine (share_engines)."""
+def prepare(db_url: str, lock_dir: Path, course_id: str | None = None) -> None:
+    """The gradebook is reachable and holds nbgrader's tables (made here, once, if not) and the
+    row of `course_id`, and this process's opens of it share an engine (share_engines).
+
+    The course row is made here, under a lock, because nbgrader's Gradebook() makes it by looking
+    and then inserting: the first opens of a fresh gradebook at once (two commands starting
+    together, threads of one) would all insert it, and all but one fail on its unique id."""
     from sqlalchemy import inspect
 
     share_engines()
     reachable(db_url)
-    if is_postgres(db_url) and inspect(_engine(db_url)).has_table("alembic_version"):  # nbgrader makes it last
-        return
     from nbgrader.api import Gradebook
 
-    with exclusive(db_url, "nbgrader-schema", lock_dir):
-        create_tables(db_url)
-        Gradebook(db_url).close()  # creates what is missing; a no-op when another command did it first
+    if not (is_postgres(db_url) and inspect(_engine(db_url)).has_table("alembic_version")):  # nbgrader makes it last
+        with exclusive(db_url, "nbgrader-schema", lock_dir):
+            create_tables(db_url)
+            Gradebook(db_url).close()  # creates what is missing; a no-op when another command did it first
+    if course_id:
+        with exclusive(db_url, "nbgrader-course", lock_dir):
+            Gradebook(db_url, course_id).close()
 
 
 @functools.lru_cache(maxsize=None)

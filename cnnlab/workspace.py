@@ -40,7 +40,7 @@ def course_api(course: Course) -> NbGraderAPI:
     ensure_venv_on_path()
     cfg = course.nbgrader_config()
     cfg.Application.log_level = "WARNING"
-    prepare(cfg.CourseDirectory.db_url, locks_folder(course.root))
+    prepare(cfg.CourseDirectory.db_url, locks_folder(course.root), cfg.CourseDirectory.course_id)
     return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
 
 
@@ -103,7 +103,7 @@ class Workspace:
 
             # made as every gradebook of ours is (the tables under a lock, without nbgrader's `alembic`
             # subprocess), not by nbgrader's first open
-            prepare(self.db_url, locks_folder(self.root))
+            prepare(self.db_url, locks_folder(self.root), cfg.CourseDirectory.course_id)
             self._api = NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)
         return self._api
 

@@ -451,7 +451,7 @@ def autograde(course: Course, assignment_id: str, students: list[str] | None = N
     ensure_venv_on_path()
     grader = ClassGrader(course, assignment_id, sandbox=sandbox, scheduler=scheduler, runner=runner)
     try:
-        gradebook.prepare(grader.db_url, gradebook.locks_folder(grader.root))
+        gradebook.prepare(grader.db_url, gradebook.locks_folder(grader.root), grader.course_id)
         return _autograde(course, grader, students, force, workers, progress)
     finally:
         grader.close()

@@ -401,7 +401,7 @@ def write_collect_record(course: Course, assignment_id: str, report: CollectRepo
 
 def _zip_collect_app(course: Course, assignment_id: str, lms: str) -> ZipCollectApp:
     cfg = course.nbgrader_config()
-    prepare(cfg.CourseDirectory.db_url, locks_folder(course.root))  # students are looked up in the gradebook
+    prepare(cfg.CourseDirectory.db_url, locks_folder(course.root), cfg.CourseDirectory.course_id)  # students are looked up in the gradebook
     coursedir = CourseDirectory(config=cfg)
     coursedir.assignment_id = assignment_id
     app = ZipCollectApp(coursedir=coursedir, config=cfg)
