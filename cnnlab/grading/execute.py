@@ -86,9 +86,12 @@ class SandboxedExecute(NbGraderPreprocessor):
         items = {gid: k.item for gid, k in key.items.items()} if key else {}
         steps = plan_steps(nb, items)
         label = f"{info.get('student', '')}-{info.get('notebook', '')}"
-        with run.coordinator.untrusted_wait():  # here, or on a Dask worker (workers.py)
+        with run.coordinator.untrusted_wait():  # the lesson's run may still be drawing them
             figures = run.lesson_figures(info["assignment"], info["notebook"], files, settings) if self.draw_once else {}
-            steps, unrun = leave_unrun(nb, steps, figures, items) if self.leave_unrun else (steps, set())
+        # under the coordinator's lock: CPython 3.11's ast.parse is not safe in two threads at once
+        # ("AST constructor recursion depth mismatch", seen in benchmarks/scale.py)
+        steps, unrun = leave_unrun(nb, steps, figures, items) if self.leave_unrun else (steps, set())
+        with run.coordinator.untrusted_wait():  # here, or on a Dask worker (workers.py)
             job = encode_job(nbformat.writes(nb), files, {**settings, "drawn_once": sorted(figures)},
                              [asdict(s) for s in steps])
             result = run.runner.execute(job, label)
