@@ -54,22 +54,31 @@ def _names_bound(source: str) -> set[str]:
         return set()
 
 
+def reads_in_order(tree: ast.Module, loads) -> set[str]:
+    """The names a cell's statements read from outside it: each statement's `loads(statement)`
+    less what the cell's earlier statements bound (a compound statement's own bindings too, so
+    `for ax in axes: ax.plot(...)` reads `axes`, not `ax`)."""
+    outside, bound = set(), set()
+    for statement in tree.body:
+        own = _bound_by([statement])
+        compound = not isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr))
+        outside |= loads(statement) - bound - (own if compound else set())
+        bound |= own
+    return outside
+
+
+def _every_load(statement: ast.stmt) -> set[str]:
+    return {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
 def _names_read(source: str) -> set[str] | None:
-    """The names a cell reads from the notebook's namespace: each statement's reads less
-    what the cell's earlier statements bound (a compound statement's own bindings too, so
-    `for ax in axes: ax.plot(...)` reads `axes`, not `ax`); None when it does not parse."""
+    """The names a cell reads from the notebook's namespace, function bodies' own names
+    included (`reads_in_order`); None when it does not parse."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return None
-    outside, bound = set(), set()
-    for statement in tree.body:
-        reads = {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-        own = _bound_by([statement])
-        compound = not isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr))
-        outside |= reads - bound - (own if compound else set())
-        bound |= own
-    return outside
+    return reads_in_order(tree, _every_load)
 
 
 def drawn_once_cells(release_nb) -> list[int]:

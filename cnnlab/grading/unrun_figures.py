@@ -35,7 +35,7 @@ import functools
 import symtable
 
 from ..drawn_once import source_hash
-from .figures import _bound_by, _names_bound
+from .figures import _bound_by, _names_bound, reads_in_order
 from .plan import Step
 
 #: the names a figure-only cell may read from the notebook: its two modules, harmless builtins
@@ -112,42 +112,31 @@ def _loads_here(node) -> set[str]:
     return found
 
 
-def _global_reads(source: str) -> set[str] | None:
+def _global_reads(tree: ast.Module, source: str) -> set[str]:
     """Names a cell reads from the notebook's namespace: at its top level in statement order
-    (a name bound by an earlier statement is the cell's own; a loop's or with's target too), and
-    inside its functions, lambdas and comprehensions whenever they run (symtable's globals of
-    each nested scope, less what the cell binds). A function's own locals are not reads."""
-    try:
-        tree = ast.parse(source)
-        table = symtable.symtable(source, "<cell>", "exec")
-    except SyntaxError:
-        return None
-    top, bound = set(), set()
-    for statement in tree.body:
-        own = _bound_by([statement])
-        compound = not isinstance(statement, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr))
-        top |= _loads_here(statement) - bound - (own if compound else set())
-        bound |= own
-    nested, todo = set(), list(table.get_children())
+    (`reads_in_order`), and inside its functions, lambdas and comprehensions whenever they run
+    (symtable's globals of each nested scope, less what the cell binds). A function's own
+    locals are not reads. tree: ast.parse(source), which parsed."""
+    top = reads_in_order(tree, _loads_here)
+    nested, todo = set(), list(symtable.symtable(source, "<cell>", "exec").get_children())
     while todo:
         scope = todo.pop()
         nested |= {s.get_name() for s in scope.get_symbols() if s.is_referenced() and s.is_global()}
         todo.extend(scope.get_children())
-    return top | (nested - bound)
+    return top | (nested - _bound_by(tree.body))
 
 
 @functools.lru_cache(maxsize=256)  # a few lesson cells, the same in every submission of a run
 def figure_only(source: str) -> bool:
     """Whether a lesson cell only draws: see the module's rule 1."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
+    found = reads(source)  # None: it does not parse, or it reaches names by string
+    if found is None or found - MODULES - BUILTINS:
         return False
-    reads = _global_reads(source)
-    if reads is None or reads - MODULES - BUILTINS:
+    tree = ast.parse(source)
+    if _identifiers(tree) & SIDE_EFFECTS:
         return False
-    bound = _names_bound(source)
-    if bound & (MODULES | DYNAMIC | SIDE_EFFECTS):  # rebinding np or plt changes what later cells read
+    bound = _bound_by(tree.body)
+    if bound & MODULES:  # rebinding np or plt changes what later cells read
         return False
     scoped = set(bound)  # names made in the cell, its functions' parameters and locals included
     for node in ast.walk(tree):
@@ -166,11 +155,7 @@ def figure_only(source: str) -> bool:
         if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
             if _root(node) not in scoped or _root(node) in MODULES:
                 return False
-        if isinstance(node, ast.Call):
-            chain = _chain(node.func)
-            if set(chain) & (CHANGES_STATE | DYNAMIC | SIDE_EFFECTS):
-                return False
-        if isinstance(node, ast.Name) and node.id in DYNAMIC | SIDE_EFFECTS:
+        if isinstance(node, ast.Call) and set(_chain(node.func)) & CHANGES_STATE:
             return False
     # it ends by showing its figures, which closes them: no open figure is left for a later cell to draw on,
     # and IPython shows no other value of its last expression
@@ -194,7 +179,8 @@ def _identifiers(tree) -> set[str]:
     return found
 
 
-def reads(source: str) -> set[str] | None:
+@functools.lru_cache(maxsize=4096)  # the lesson's cells and hidden blocks are the same in every submission
+def reads(source: str) -> frozenset[str] | None:
     """What a step of a submission's plan reads of the notebook's namespace, or None when that
     cannot be told: it does not parse (an IPython magic, say) or it reaches names dynamically."""
     try:
@@ -203,7 +189,7 @@ def reads(source: str) -> set[str] | None:
         return None
     if _identifiers(tree) & DYNAMIC:
         return None
-    return _global_reads(source)
+    return frozenset(_global_reads(tree, source))
 
 
 def unrun(steps: list, figure_cells: dict[int, str], items: dict) -> set[int]:
@@ -223,7 +209,12 @@ def unrun(steps: list, figure_cells: dict[int, str], items: dict) -> set[int]:
         if found is None:
             return set()
         read |= found
-    return {cell for cell, source in figure_cells.items() if not (_names_bound(source) & read)}
+    return {cell for cell, source in figure_cells.items() if not (_binds(source) & read)}
+
+
+@functools.lru_cache(maxsize=256)  # the lesson's figure cells, the same in every submission of a run
+def _binds(source: str) -> frozenset[str]:
+    return frozenset(_names_bound(source))
 
 
 #: what a cell left unrun runs instead: one cheap step, so the later cells' execution counts stay
