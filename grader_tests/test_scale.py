@@ -156,13 +156,14 @@ def test_a_cluster_grades_like_a_local_run_when_a_worker_is_killed(course, pg, c
         with Client(cluster.address, timeout=30) as client:
             deadline = time.monotonic() + 180
             while killed is None and time.monotonic() < deadline and proc.poll() is None:
-                names = {addr: w["name"] for addr, w in client.scheduler_info()["workers"].items()}
-                processing = client.processing()
-                if LATECOMER not in cluster.workers and any(processing.values()):
+                if LATECOMER not in cluster.workers and any(client.processing().values()):
                     cluster.add_worker(LATECOMER, env=latecomer_env)
-                for addr, keys in processing.items():
-                    if any(SLOW in str(k) for k in keys):
-                        killed = names[addr]
+                # executing, not the scheduler's `processing`: a job sent to a worker may wait there
+                # behind another (and be stolen by the other worker); the sandbox seen then was the
+                # other job's, gone a second later (CI of 4f8553b: 'the killed worker had no sandbox')
+                for name, keys in _executing(client).items():
+                    if any(SLOW in k for k in keys):
+                        killed = name
                 time.sleep(0.1)
         assert killed, "the slow submission was never seen running on a worker" + (
             f": the run ended ({proc.returncode}): {proc.communicate()[1][-1500:]}" if proc.poll() is not None else "")
@@ -225,6 +226,23 @@ def _wait_for_worker(cluster, name: str, seconds: float = 90) -> None:
         time.sleep(0.1)
 
 
+def _executing(client) -> dict[str, list[str]]:
+    """{worker name: keys of the tasks it is running now} (a worker that is joining or dying is left out)."""
+    def running(dask_worker):
+        return dask_worker.name, [str(ts.key) for ts in dask_worker.state.executing]
+
+    return dict(r for r in client.run(running, on_error="return").values() if isinstance(r, tuple))
+
+
+def _wait_until_idle(client, seconds: float = 60) -> None:
+    """Until no worker runs a task: a job of an earlier test, abandoned by its killed run, still
+    finishes and would count as one of the next test's."""
+    deadline = time.monotonic() + seconds
+    while any(_executing(client).values()) or any(client.processing().values()):
+        assert time.monotonic() < deadline, f"the cluster was still busy after {seconds:g} s: {_executing(client)}"
+        time.sleep(0.2)
+
+
 def _executed(client) -> dict[str, int]:
     """{worker name: tasks it ran} (client.run calls, such as the vetting, are not tasks)."""
     names = {addr: w["name"] for addr, w in client.scheduler_info()["workers"].items()}
@@ -246,6 +264,7 @@ def test_jobs_go_only_to_admitted_workers_and_a_newcomer_is_vetted_before_its_fi
         vetted = []
         # as if `first` had passed the canary and `second` joined later and failed it
         runner.admit([first], lambda addr: vetted.append(addr) or "it cannot sandbox: no bubblewrap")
+        _wait_until_idle(runner.client)
         before = _executed(runner.client)
         with ThreadPoolExecutor(4) as pool:  # four at once: two idle workers, and one may take them
             results = list(pool.map(lambda i: runner.execute(job, f"admitted{i}"), range(4)))
