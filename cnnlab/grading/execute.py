@@ -88,8 +88,8 @@ class SandboxedExecute(NbGraderPreprocessor):
         label = f"{info.get('student', '')}-{info.get('notebook', '')}"
         with run.coordinator.untrusted_wait():  # the lesson's run may still be drawing them
             figures = run.lesson_figures(info["assignment"], info["notebook"], files, settings) if self.draw_once else {}
-        # under the coordinator's lock: CPython 3.11's ast.parse is not safe in two threads at once
-        # ("AST constructor recursion depth mismatch", seen in benchmarks/scale.py)
+        # planned under the coordinator's lock with the other trusted steps (its parses are
+        # serialised anyway, in any thread: cnnlab/syntax.py)
         steps, unrun = leave_unrun(nb, steps, figures, items) if self.leave_unrun else (steps, set())
         with run.coordinator.untrusted_wait():  # here, or on a Dask worker (workers.py)
             job = encode_job(nbformat.writes(nb), files, {**settings, "drawn_once": sorted(figures)},

@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import copy
 
+from .. import syntax
 from ..drawn_once import IMAGE_TYPES, source_hash
 from ..nbtools import nbgrader_meta
 
@@ -49,7 +50,7 @@ def _bound_by(statements: list[ast.stmt]) -> set[str]:
 def _names_bound(source: str) -> set[str]:
     """The names a cell binds in the notebook's namespace; none when it does not parse."""
     try:
-        return _bound_by(ast.parse(source).body)
+        return _bound_by(syntax.parse(source).body)
     except SyntaxError:
         return set()
 
@@ -75,7 +76,7 @@ def _names_read(source: str) -> set[str] | None:
     """The names a cell reads from the notebook's namespace, function bodies' own names
     included (`reads_in_order`); None when it does not parse."""
     try:
-        tree = ast.parse(source)
+        tree = syntax.parse(source)
     except SyntaxError:
         return None
     return reads_in_order(tree, _every_load)

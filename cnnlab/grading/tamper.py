@@ -28,6 +28,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 
+from .. import syntax
 from ..checks import FORBIDDEN_LIBRARIES, is_forbidden_module
 from ..nbtools import nbgrader_meta
 
@@ -103,7 +104,7 @@ def parse(source: str) -> ast.Module | None:
     except Exception:
         pass
     try:
-        return ast.parse(source)
+        return syntax.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 

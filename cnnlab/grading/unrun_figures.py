@@ -34,6 +34,7 @@ import copy
 import functools
 import symtable
 
+from .. import syntax
 from ..drawn_once import source_hash
 from .figures import _bound_by, _names_bound, reads_in_order
 from .plan import Step
@@ -116,7 +117,7 @@ def _global_reads(tree: ast.Module, source: str) -> set[str]:
     """Names a cell reads from the notebook's namespace: at its top level in statement order
     (`reads_in_order`), and inside its functions, lambdas and comprehensions whenever they run
     (symtable's globals of each nested scope, less what the cell binds). A function's own
-    locals are not reads. tree: ast.parse(source), which parsed."""
+    locals are not reads. tree: syntax.parse(source), which parsed."""
     top = reads_in_order(tree, _loads_here)
     nested, todo = set(), list(symtable.symtable(source, "<cell>", "exec").get_children())
     while todo:
@@ -132,7 +133,7 @@ def figure_only(source: str) -> bool:
     found = reads(source)  # None: it does not parse, or it reaches names by string
     if found is None or found - MODULES - BUILTINS:
         return False
-    tree = ast.parse(source)
+    tree = syntax.parse(source)
     if _identifiers(tree) & SIDE_EFFECTS:
         return False
     bound = _bound_by(tree.body)
@@ -184,7 +185,7 @@ def reads(source: str) -> frozenset[str] | None:
     """What a step of a submission's plan reads of the notebook's namespace, or None when that
     cannot be told: it does not parse (an IPython magic, say) or it reaches names dynamically."""
     try:
-        tree = ast.parse(source)
+        tree = syntax.parse(source)
     except SyntaxError:
         return None
     if _identifiers(tree) & DYNAMIC:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import nbformat
 import yaml
 
+from .. import syntax
 from ..items.hidden import hidden_items, split_hidden
 from ..nbtools import grade_id, nbgrader_meta
 
@@ -96,7 +97,7 @@ def solution_source(source: str, where: str) -> str:
 def _assigned_names(code: str) -> list[str] | None:
     """The names a top-level block assigns, when assigning is all it does."""
     try:
-        tree = ast.parse(code)
+        tree = syntax.parse(code)
     except SyntaxError:
         return None
     names: list[str] = []
@@ -109,7 +110,7 @@ def _assigned_names(code: str) -> list[str] | None:
 
 def free_names(code: str) -> list[str]:
     """The names a cell reads from the notebook's globals (not its own, not builtins)."""
-    tree = ast.parse(code)
+    tree = syntax.parse(code)
     loaded, stored = [], set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
