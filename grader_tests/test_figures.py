@@ -4,6 +4,7 @@ no student's code can change another's, and a student whose notebook breaks
 such a cell keeps her own outputs."""
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import time
@@ -11,9 +12,12 @@ import time
 import nbformat
 import pytest
 
-from cnnlab.grading.figures import drawn_once_cells
+from cnnlab.drawn_once import source_hash
+from cnnlab.grading.figures import drawn_once_cells, swap_in
 from cnnlab.grading.pipeline import autograde
+from cnnlab.grading.plan import plan_steps
 from cnnlab.grading.run import GradingRun
+from cnnlab.grading.unrun_figures import fill_unrun, leave_unrun
 from cnnlab.nbtools import fill_answers, grade_id, instructor_answers
 
 from conftest import copy_course
@@ -138,13 +142,43 @@ def test_figures_drawn_ahead_are_drawn_once_for_the_class_and_its_canary(course)
     settings = {"timeout": 30, "max_cell_output": 65536, "sandbox": True}
     klass = GradingRun(course.root, "sqlite://", runner)
     klass.draw_ahead(A, [NB], {}, settings)  # in the background, as `cnnlab autograde` starts
-    # the canary's run lends the class's runner and store: it waits for that drawing, draws nothing
-    canary = GradingRun(course.root, "sqlite://", runner, figures=klass.figures, owns_runner=False)
-    assert canary.lesson_figures(A, NB, {}, settings) is klass.lesson_figures(A, NB, {}, settings)
+    # the canary's run lends the class's runner and store; it does not wait for that drawing:
+    # while it is under way, the drawn-once cells with no outputs (images off, no reference)
+    canary = GradingRun(course.root, "sqlite://", runner, figures=klass.figures, owns_runner=False,
+                        wait_for_figures=False)
+    started = time.monotonic()
+    to_come = canary.lesson_figures(A, NB, {}, settings)
+    assert time.monotonic() - started < 0.15  # the drawing takes 0.2 s here
+    cells = drawn_once_cells(_release(course))
+    assert cells and to_come == {source_hash(_release(course).cells[i].source): [] for i in cells}
+    drawn = klass.lesson_figures(A, NB, {}, settings)  # the class's waits for the drawing
+    assert canary.lesson_figures(A, NB, {}, settings) is drawn  # once drawn, the canary's gets them too
     canary.close()
     assert runner.closed == 0  # the class's kernels, started ahead, are not the canary's to kill
     klass.close()
     assert runner.jobs == [f"lesson figures-{NB}"] and runner.closed == 1
+
+
+def test_a_canary_that_does_not_wait_still_runs_her_kernel_as_a_submissions(course):
+    """The cells the canary gets without figures are the ones a submission's kernel runs with
+    images off: the same plan and kernel settings, only no reference image pasted in after."""
+    runner = _CountingRunner()
+    settings = {"timeout": 30, "max_cell_output": 65536, "sandbox": True}
+    canary = GradingRun(course.root, "sqlite://", runner, wait_for_figures=False)
+    to_come = canary.lesson_figures(A, NB, {}, settings)
+    release = _release(course)
+    assert sorted(to_come) == sorted(source_hash(release.cells[i].source) for i in drawn_once_cells(release))
+    assert runner.jobs == []  # it draws nothing itself (the class's run draws them)
+    nb = copy.deepcopy(release)
+    steps = plan_steps(nb, {})
+    kept, unrun = leave_unrun(nb, steps, to_come, {})
+    assert unrun  # 02's figure-only cells are left unrun for the canary as for a student
+    before = copy.deepcopy(nb)
+    assert swap_in(nb, to_come) == 0 and nb == before  # nothing pasted in
+    for index in unrun:
+        nb.cells[index].execution_count = 1
+    fill_unrun(nb, unrun, to_come)
+    assert all(nb.cells[i].outputs == [] for i in unrun)
 
 
 _LAYOUT_PROBE = r'''

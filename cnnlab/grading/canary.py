@@ -14,6 +14,11 @@ worker that joins mid-run is vetted the same way before it takes a job
 (`DaskRunner.admit`): one that cannot sandbox or fails the canary is never sent
 a submission, and the run's summary names it.
 
+The canary runs beside the drawing of the lesson figures rather than after it:
+its kernel runs as a submission's does (those cells' images off, the figure-only
+ones unrun), only the reference images are not pasted into its notebook, which
+is thrown away, and no score reads a figure (`GradingRun.lesson_figures`).
+
 A canary that passed is remembered under a key of everything its outcome
 depends on: the assignment's files (source/, release/), its course.yml entry
 and nbgrader_config.py, the sandbox setting, and where notebooks run (host, interpreter,
