@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from cnnlab.course import load_course  # noqa: E402
-from cnnlab.grading.records import record_path  # noqa: E402
+from cnnlab.grading.records import record_folder  # noqa: E402
 from cnnlab.nbtools import fill_answers, instructor_answers  # noqa: E402
 from cnnlab.simulate import load_catalogue  # noqa: E402
 
@@ -150,7 +150,7 @@ def one_round(course, args) -> tuple[float, float, bool, list[str]]:
 def first_runs() -> dict[str, int]:
     """How many canary passes and lesson-figure drawings are remembered (records.py): a run that
     adds one paid, once for this course state and install, what the runs after it do not."""
-    return {kind: len(list(record_path(kind, "x").parent.glob("*"))) for kind in ("canary", "lesson-figures")}
+    return {kind: len(list(record_folder(kind).glob("*.json"))) for kind in ("canary", "lesson-figures")}
 
 
 if __name__ == "__main__":

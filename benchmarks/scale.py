@@ -38,9 +38,9 @@ from cnnlab.course import load_course  # noqa: E402
 
 def add_graded_others(root: Path, assignment: str, first: int, count: int) -> None:
     """`count` more students, each with a graded submission in the gradebook."""
-    # nbgrader's update_or_create_submission warns of its own autoflush on every new student
-    warnings.filterwarnings("ignore", category=SAWarning)
-    with Gradebook("sqlite:///" + str(root / "gradebook.db"), "learn-cnns") as gb:
+    with warnings.catch_warnings(), Gradebook("sqlite:///" + str(root / "gradebook.db"), "learn-cnns") as gb:
+        # nbgrader's update_or_create_submission warns of its own autoflush on every new student
+        warnings.simplefilter("ignore", SAWarning)
         for i in range(first, first + count):
             student = f"other{i:04d}"
             gb.update_or_create_student(student)
@@ -115,7 +115,7 @@ def main() -> None:
             print(f"{r + 1:>5}  {size:>10}  {per:12.2f}  {mib:20.1f}", flush=True)
     (per_s, mem_s), (per_l, mem_l) = ((statistics.median(p for p, _ in runs[size]),
                                        statistics.median(m for _, m in runs[size])) for size in sizes)
-    label = "medians of " + str(args.rounds) + " rounds" if args.rounds > 1 else "one run each"
+    label = f"medians of {args.rounds} rounds" if args.rounds > 1 else "one run each"
     print(f"ratio {sizes[1]} / {sizes[0]} ({label}): time {per_l / per_s:.2f}x, peak memory {mem_l / mem_s:.2f}x "
           f"(goal: within 1.15x each)")
 

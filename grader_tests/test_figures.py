@@ -144,13 +144,13 @@ def test_figures_drawn_ahead_are_drawn_once_for_the_class_and_its_canary(course)
     klass.draw_ahead(A, [NB], {}, settings)  # in the background, as `cnnlab autograde` starts
     # the canary's run lends the class's runner and store; it does not wait for that drawing:
     # while it is under way, the drawn-once cells with no outputs (images off, no reference)
-    canary = GradingRun(course.root, "sqlite://", runner, figures=klass.figures, owns_runner=False,
-                        wait_for_figures=False)
+    canary = GradingRun(course.root, "sqlite://", runner, figures=klass.figures, owns_runner=False)
     started = time.monotonic()
     to_come = canary.lesson_figures(A, NB, {}, settings)
     assert time.monotonic() - started < 0.15  # the drawing takes 0.2 s here
-    cells = drawn_once_cells(_release(course))
-    assert cells and to_come == {source_hash(_release(course).cells[i].source): [] for i in cells}
+    release = _release(course)
+    cells = drawn_once_cells(release)
+    assert cells and to_come == {source_hash(release.cells[i].source): [] for i in cells}
     drawn = klass.lesson_figures(A, NB, {}, settings)  # the class's waits for the drawing
     assert canary.lesson_figures(A, NB, {}, settings) is drawn  # once drawn, the canary's gets them too
     canary.close()
@@ -164,14 +164,11 @@ def test_a_canary_that_does_not_wait_still_runs_her_kernel_as_a_submissions(cour
     images off: the same plan and kernel settings, only no reference image pasted in after."""
     runner = _CountingRunner()
     settings = {"timeout": 30, "max_cell_output": 65536, "sandbox": True}
-    canary = GradingRun(course.root, "sqlite://", runner, wait_for_figures=False)
+    canary = GradingRun(course.root, "sqlite://", runner, figures={}, owns_runner=False)  # a store, shared
     to_come = canary.lesson_figures(A, NB, {}, settings)
-    release = _release(course)
-    assert sorted(to_come) == sorted(source_hash(release.cells[i].source) for i in drawn_once_cells(release))
-    assert runner.jobs == []  # it draws nothing itself (the class's run draws them)
-    nb = copy.deepcopy(release)
-    steps = plan_steps(nb, {})
-    kept, unrun = leave_unrun(nb, steps, to_come, {})
+    assert to_come and runner.jobs == []  # it draws nothing itself (the class's run draws them)
+    nb = copy.deepcopy(_release(course))
+    _, unrun = leave_unrun(nb, plan_steps(nb, {}), to_come, {})
     assert unrun  # 02's figure-only cells are left unrun for the canary as for a student
     before = copy.deepcopy(nb)
     assert swap_in(nb, to_come) == 0 and nb == before  # nothing pasted in

@@ -205,11 +205,11 @@ class ClassGrader:
     """Grades the submissions of one assignment of one course."""
 
     def __init__(self, course: Course, assignment_id: str, sandbox: bool = True, scheduler: str = "",
-                 runner=None, figures: dict | None = None, wait_for_figures: bool = True):
+                 runner=None, figures: dict | None = None):
         """runner: where notebooks execute (default: a new one for `scheduler`, workers.connect,
         closed with this grader); the canary lends the class's, or one pinned to a Dask worker.
         figures: the class run's lesson figures, shared with the canary's (run.GradingRun), which
-        does not wait for them (wait_for_figures=False: it runs while they are drawn)."""
+        does not wait for them: it runs while they are drawn."""
         self.course = course
         self.assignment = course.assignment(assignment_id)
         self.sandbox = sandbox
@@ -224,7 +224,7 @@ class ClassGrader:
         self.late_marks = set(course.collected(assignment_id).get("late_marks", []))
         #: this grader's run: its runner (a Dask client when `scheduler`), lock, keys, findings
         self.run = GradingRun(self.root, self.db_url, runner or connect(scheduler), figures=figures,
-                              owns_runner=runner is None, wait_for_figures=wait_for_figures)
+                              owns_runner=runner is None)
         self.release = {}
         for nb in self.assignment.notebooks:  # the template intake repairs submissions against
             path = course.release_notebook(assignment_id, nb)
@@ -493,8 +493,7 @@ def _autograde(course: Course, grader: ClassGrader, students: list[str] | None, 
             grader.draw_figures_ahead()  # meanwhile, beside the canary (which does not wait for them)
         summary.canaries = canary.check(course, assignment_id, sandbox, grader.run.runner,
                                         lambda copy, runner: ClassGrader(copy, assignment_id, sandbox, runner=runner,
-                                                                         figures=grader.run.figures,
-                                                                         wait_for_figures=False))
+                                                                         figures=grader.run.figures))
     log_path = course.autograde_log(assignment_id)  # the class report reads it back (report/classdata.py)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     summary.log = str(log_path)

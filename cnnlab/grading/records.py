@@ -45,8 +45,13 @@ def environment() -> str:
     return digest.hexdigest()
 
 
+def record_folder(kind: str) -> Path:
+    """Where the records of one kind ("canary", "lesson-figures") are kept."""
+    return cnnlab_cache() / kind
+
+
 def record_path(kind: str, key: str) -> Path:
-    return cnnlab_cache() / kind / f"{key}.json"
+    return record_folder(kind) / f"{key}.json"
 
 
 def remember(kind: str, key: str, what) -> None:

@@ -82,24 +82,23 @@ class GradingRun:
     the findings of one grading run."""
 
     def __init__(self, course_root: str | Path, db_url: str, runner, verify: bool = True,
-                 figures: dict | None = None, owns_runner: bool = True, wait_for_figures: bool = True):
+                 figures: dict | None = None, owns_runner: bool = True):
         """figures: another run's store of lesson figures to share (the canary's run shares the
-        class's: both draw from the same release, so the class's run draws them once for both).
+        class's: both draw from the same release, so the class's run draws them once for both; a
+        run that shares a store neither draws nor waits for them, see `lesson_figures`).
         owns_runner: close the runner with the run (not when it is the class's, lent to the canary,
-        whose closing would kill the kernels started ahead for the class and a drawing under way).
-        wait_for_figures: False for the canary's run, which takes the figures if they are drawn
-        and otherwise goes on without their images (`lesson_figures`)."""
+        whose closing would kill the kernels started ahead for the class and a drawing under way)."""
         self.course_root = str(course_root)
         self.db_url = db_url
         self.runner = runner                  # workers.LocalRunner or workers.DaskRunner
         self.owns_runner = owns_runner
-        self.wait_for_figures = wait_for_figures
         self.verify = verify                  # probe every item and score with the verifier
         self.coordinator = Coordinator()
         self._keys: dict = {}
         self._findings: dict[tuple[str, str], dict[str, NotebookFindings]] = {}
         #: (assignment, notebook) -> lesson figures drawn once, with the lock their drawing holds
         self.figures: dict[tuple[str, str], dict] = figures if figures is not None else {}
+        self._draws_figures = figures is None  # a store's owner draws into it; a sharer takes what is there
         self._drawing: list[threading.Thread] = []
         self._lock = threading.Lock()
 
@@ -121,14 +120,14 @@ class GradingRun:
         """The figures of the release's drawn-once cells (figures.py), drawn once per run in the
         sandbox from the release notebook: {source hash: figure outputs}; {} when none or the run failed.
 
-        A run that does not wait for them (the canary's) gets, while they are not drawn yet, the
+        A run that shares another's store (the canary's) gets, while they are not drawn yet, the
         same cells with no outputs: its kernel runs exactly as a submission's (those cells' images
         off, the figure-only ones unrun), only no reference image is put in its notebook, which
         is thrown away, and no score reads a figure. So the canary runs beside the drawing, on
         the other core, instead of after it: on a fresh install, about 0.8 s sooner to the class."""
         with self._lock:
             entry = self.figures.setdefault((assignment, notebook), {"lock": threading.Lock()})
-        if not self.wait_for_figures and "figures" not in entry:
+        if not self._draws_figures and "figures" not in entry:
             return self._figures_to_come(assignment, notebook)
         with entry["lock"]:  # the first submission draws them; the others wait for the result
             if "figures" not in entry:
@@ -146,13 +145,15 @@ class GradingRun:
 
     def _figures_to_come(self, assignment: str, notebook: str) -> dict:
         """{source hash: []} for each of the release's drawn-once cells: what `lesson_figures`
-        gives a run that does not wait, while the figures are being drawn."""
-        path = Path(self.course_root) / "release" / assignment / f"{notebook}.ipynb"
-        release = nbformat.read(str(path), as_version=4)
+        gives a run that shares another's store, while the figures are being drawn."""
+        release = nbformat.reads(self._release_text(assignment, notebook), as_version=4)
         return {source_hash(release.cells[i].source): [] for i in drawn_once_cells(release)}
 
+    def _release_text(self, assignment: str, notebook: str) -> str:
+        return (Path(self.course_root) / "release" / assignment / f"{notebook}.ipynb").read_text(encoding="utf-8")
+
     def _draw_lesson_figures(self, assignment: str, notebook: str, files: dict[str, bytes], settings: dict) -> dict:
-        text = (Path(self.course_root) / "release" / assignment / f"{notebook}.ipynb").read_text(encoding="utf-8")
+        text = self._release_text(assignment, notebook)
         release = nbformat.reads(text, as_version=4)
         cells = drawn_once_cells(release)
         if not cells:
