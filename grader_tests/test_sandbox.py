@@ -332,7 +332,10 @@ def test_without_cgroups_or_mounts_the_sandbox_falls_back_and_says_so_once(monke
                 argv = bwrap_argv(Path(tmp), ["true"], uid=uid)
                 assert os.path.isdir(tmp)
     assert Path(argv[0]).name == "bwrap" and f"--as={Limits().memory_bytes}" in argv   # per-process limits only
-    assert len(caplog.records) == 2, caplog.text   # one for the cgroup, one for the job folders
+    # Only the sandbox's own records count: a kernel client garbage-collected mid-test by
+    # another library (jupyter_client's "Could not destroy zmq context") is not our warning.
+    ours = [r for r in caplog.records if r.name == sandbox.__name__]
+    assert len(ours) == 2, caplog.text   # one for the cgroup, one for the job folders
 
 
 def test_job_folders_of_killed_graders_are_swept_and_live_ones_kept(tmp_path):
