@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from cnnlab import checks, probe
-from cnnlab.grading.plan import plan_steps, probe_spec, salvage_steps, visible_part
+from cnnlab.grading.plan import plan_steps, probe_spec, run_notebook, salvage_steps, visible_part
 from cnnlab.items.hidden import hidden_block
 from cnnlab.grading.verify import judge
 from cnnlab.items.key import AnswerKeyError, _build_key, check_source, given_code
@@ -154,6 +154,19 @@ def test_nothing_hidden_reaches_the_kernel_before_every_probe_has_run(course, as
             if k.item.kind == "function":
                 spec = json.dumps(probe_spec(k.item))
                 assert "reference" not in spec and "expected" not in spec
+
+
+def test_the_kernel_runs_a_valid_notebook_of_the_steps_and_nothing_of_the_students_cells(course):
+    import nbformat
+
+    source = course.read_source("02_kernels", "kernels")
+    key = check_source(source, "02_kernels", "kernels")
+    steps = plan_steps(source, {gid: k.item for gid, k in key.items.items()})
+    run = run_notebook(source, steps)
+    nbformat.validate(run)  # its cells are made without validating each: they must be valid all the same
+    assert [c.source for c in run.cells] == [s.source for s in steps]
+    assert all(c.metadata == {} and c.outputs == [] and c.execution_count is None for c in run.cells)
+    assert len({c.id for c in run.cells}) == len(run.cells)
 
 
 def test_a_crash_costs_what_came_after_it(course):
