@@ -11,7 +11,8 @@ import nbformat
 import pytest
 
 from cnnlab.grading.plan import Step, plan_steps
-from cnnlab.grading.unrun_figures import UNRUN, figure_only, fill_unrun, leave_unrun, unrun
+from cnnlab.grading.unrun_figures import (UNRUN, _binds, data_part, figure_only, fill_unrun, instead, leave_unrun,
+                                          unrun)
 from cnnlab.drawn_once import source_hash
 from cnnlab.nbtools import fill_answers, grade_id, instructor_answers
 
@@ -120,3 +121,70 @@ def test_a_cell_left_unrun_runs_none_and_gets_the_lesson_figures_unless_the_run_
     nb.cells[1].outputs = [nbformat.v4.new_output("error", ename="DeadKernelError", evalue="", traceback=[])]
     fill_unrun(nb, left, figures)
     assert nb.cells[0].outputs == [figure] and nb.cells[2].outputs == []  # never reached: shows no figure
+
+
+DATA = "data = np.arange(6.0).reshape(2, 3)\nscaled = data * 2\n"
+DRAWING = ("fig, axes = plt.subplots(1, 2)\nfor ax, (arr, title) in zip(axes, [(data, 'data'), (scaled, 'x2')]):\n"
+           "    ax.imshow(arr, cmap='gray')\n    ax.set_title(f'{title} {arr.shape}')\n"
+           "    ax.set_xticks(range(0, arr.shape[1], 2))\nplt.show()")
+
+
+def test_02s_feature_map_and_bars_cells_run_their_data_part_which_binds_what_the_whole_cell_does(course):
+    import matplotlib
+    import numpy as np
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    nb, steps, figures, at = _plan(course)
+    runs = instead(steps, figures, {})
+    assert runs[at["conventions_figure"]] == UNRUN and runs[at["sliding_figure"]] == UNRUN
+    for gid, names in (("feature_map_figure", {"fmap", "letter_f", "edge_kernel"}), ("bars_figure", {"bar_map"})):
+        part = runs[at[gid]]
+        assert "plt" not in part and names <= set(_binds(part))
+        whole, cut = {"np": np, "plt": plt}, {"np": np, "plt": plt}
+        exec(nb.cells[at[gid]].source, whole)
+        exec(part, cut)
+        for name in set(cut) - {"np", "plt", "__builtins__"}:  # the same values the whole cell leaves
+            assert np.array_equal(whole[name], cut[name]), (gid, name)
+        assert {"fig", "axes"} <= set(whole) - set(cut)
+    plt.close("all")
+
+
+@pytest.mark.parametrize("drawing", [
+    DRAWING.replace("ax.imshow(arr", "arr[0] = 9\n    ax.imshow(arr"),            # writes into the data
+    DRAWING.replace("plt.show()", "scaled += 1\nplt.show()"),                     # in place: the array changes
+    DRAWING.replace("ax.imshow(arr", "arr.sort()\n    ax.imshow(arr"),            # a method that writes
+    DRAWING.replace("ax.imshow(arr", "np.copyto(arr, 0)\n    ax.imshow(arr"),
+    DRAWING.replace("ax.imshow(arr,", "ax.imshow(np.abs(arr, out=arr),"),
+    DRAWING.replace("zip(axes", "sorted([], key=data.fill) or zip(axes"),         # a method reached, not called
+    DRAWING.replace("zip(axes", "list(map(np.ndarray.sort, [data])) and zip(axes"),
+    DRAWING.replace("ax.imshow(arr, cmap='gray')", "ax.imshow(arr, cmap='gray').set_data(arr)"),
+    DRAWING.replace("ax.imshow(arr", "helper(arr)\n    ax.imshow(arr"),          # a function of unknown doing
+    DRAWING.replace("fig, axes", "fig = plt.figure()\nfig.axes_hook = data\nfig, axes"),
+])
+def test_a_drawing_that_could_change_its_data_leaves_the_cell_to_run_whole(drawing):
+    source = DATA + drawing
+    assert figure_only(source) or "helper" in drawing or "np.copyto" in drawing
+    assert data_part(source) is None
+
+
+def test_a_data_part_is_cut_only_where_it_shows_nothing_and_nothing_reads_what_the_drawing_binds():
+    assert data_part(DATA + DRAWING) == DATA.strip()
+    assert data_part("scaled = np.ones(3)\nscaled.shape\n" + DRAWING.replace("data", "scaled")) is None  # shows a value
+    assert data_part(DRAWING.replace("data", "np.ones((2, 3))").replace("scaled", "np.ones(2)")) is None  # draws at once
+    figures = {0: DATA + DRAWING}
+    assert instead([Step("cell", 1, "print(scaled)")], figures, {}) == {0: DATA.strip()}
+    assert instead([Step("cell", 1, "print(scaled)")], figures, {}, cut=False) == {}
+    assert instead([Step("cell", 1, "axes[0].set_title('mine')")], figures, {}) == {}  # reads what the drawing made
+    assert instead([Step("cell", 1, "print(ax)")], figures, {}) == {}
+    assert instead([Step("cell", 1, "x = 1")], figures, {}) == {0: UNRUN}
+
+
+def test_a_cut_cell_keeps_what_its_data_part_printed_before_the_lesson_figures():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(DATA + DRAWING)])
+    figure = nbformat.v4.new_output("display_data", data={"image/png": "iVBOR", "text/plain": "<Figure>"})
+    warning = nbformat.v4.new_output("stream", name="stderr", text="RuntimeWarning: divide by zero\n")
+    nb.cells[0].execution_count, nb.cells[0].outputs = 1, [warning]
+    fill_unrun(nb, {0}, {source_hash(nb.cells[0].source): [figure]})
+    assert nb.cells[0].outputs == [warning, figure]

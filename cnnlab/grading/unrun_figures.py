@@ -19,13 +19,27 @@ figures when
    cannot be read so (it does not parse, or it holds a way to reach names by
    string, like `globals()`, `eval`, `sys` or `pickle`), every cell runs, as before.
 
+A figure-only cell that binds data a later step reads (02's feature map: `fmap`
+for Exercise 3) runs only its data part instead: the statements before the first
+that reads `plt`, when
+
+3. they show nothing (no bare expression) and the drawing after them
+   (`drawing_leaves_data_alone`) cannot change what they bound: it stores into no
+   attribute or item and updates no name in place (`fmap += 1` changes the array),
+   and it calls only pyplot, builtins that only read, a few NumPy functions that
+   make new arrays, and the drawing methods of `DRAWING_METHODS` (none of which
+   writes into the arrays it is given); of the data's attributes it reads only
+   shape-like ones (`arr.shape`), so no method of an array is reached at all;
+4. no other step reads a name the drawing binds (`fig`, `axes`, a loop's `ax`).
+
 Why this cannot cost a student marks or show her anything: a cell left out only
 means fewer names in her own kernel, and none she reads is missing; no figure
 feeds a score; the figures she sees are the lesson's, drawn once from the
 release notebook. What is lost is what her own earlier code would have made such
 a cell draw differently (say she replaced `np.zeros`), in her feedback only.
 A student who reaches a lesson name by a route `DYNAMIC` misses could only make
-her own code fail, which she could do anyway.
+her own code fail, which she could do anyway. A cell cut to its data part binds
+what it always bound, with the values the whole cell leaves them.
 """
 from __future__ import annotations
 
@@ -61,6 +75,23 @@ DYNAMIC = {"eval", "exec", "compile", "globals", "locals", "vars", "dir", "getat
 #: builtins a figure-only cell may not call: they print, ask, stop or write, so the cell would show
 #: or do more than its figures
 SIDE_EFFECTS = {"print", "display", "input", "breakpoint", "exit", "quit", "open", "help"}
+
+
+#: methods a lesson's drawing may call (on its figure, axes or a string): they draw, label or lay
+#: out, and none writes into the arrays it is handed
+DRAWING_METHODS = {"imshow", "matshow", "plot", "bar", "barh", "scatter", "hist", "step", "stem", "fill_between",
+                   "contour", "contourf", "pcolormesh", "axhline", "axvline", "axhspan", "axvspan", "text",
+                   "annotate", "legend", "grid", "set_title", "set_xlabel", "set_ylabel", "set_xticks",
+                   "set_yticks", "set_xticklabels", "set_yticklabels", "set_xlim", "set_ylim", "set_aspect",
+                   "axis", "tick_params", "invert_yaxis", "suptitle", "colorbar", "tight_layout",
+                   "subplots_adjust", "format", "join"}
+#: NumPy functions the drawing may call: each makes a new array of the ones it reads
+NUMPY_MAKES_NEW = {"array", "asarray", "arange", "linspace", "zeros", "ones", "full", "abs", "max", "min",
+                   "percentile", "round", "clip", "where", "meshgrid", "stack", "hstack", "vstack"}
+#: attributes of the data the drawing may read (no method of an array: `key=arr.sort` would write)
+SHAPE_ATTRIBUTES = {"shape", "ndim", "size", "dtype", "T"}
+#: builtins that only read what they are given (`map` and `sorted` could call a method that writes)
+READ_ONLY_BUILTINS = BUILTINS - {"map", "sorted"}
 
 
 def _root(node) -> str | None:
@@ -164,6 +195,58 @@ def figure_only(source: str) -> bool:
     return isinstance(last, ast.Expr) and isinstance(last.value, ast.Call) and _chain(last.value.func) == ["plt", "show"]
 
 
+def drawing_leaves_data_alone(statements: list[ast.stmt]) -> bool:
+    """Whether the drawing part of a figure-only cell can change nothing its data part bound:
+    see the module's rule 3. Whitelists only: what is not known to leave arrays alone is refused."""
+    callees = set()
+    for node in ast.walk(ast.Module(body=statements, type_ignores=[])):
+        if isinstance(node, ast.Call):
+            callees.add(id(node.func))
+    for node in ast.walk(ast.Module(body=statements, type_ignores=[])):
+        if isinstance(node, ast.AugAssign):
+            return False
+        if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            return False
+        if isinstance(node, ast.Call):
+            func, chain = node.func, _chain(node.func)
+            if isinstance(func, ast.Name):
+                if func.id not in READ_ONLY_BUILTINS:
+                    return False
+            elif not isinstance(func, ast.Attribute):
+                return False  # a call of a call's result, a subscript's, a lambda's
+            elif chain[:1] == ["np"]:
+                if len(chain) != 2 or chain[1] not in NUMPY_MAKES_NEW or any(k.arg == "out" for k in node.keywords):
+                    return False
+            elif chain[:1] != ["plt"] and func.attr not in DRAWING_METHODS:
+                return False
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and id(node) not in callees:
+            if _root(node) not in ("np", "plt") and node.attr not in SHAPE_ATTRIBUTES:
+                return False
+            if _root(node) == "np" and not isinstance(node.value, ast.Name):
+                return False  # np.ndarray.sort, as a value, is a method that writes
+    return True
+
+
+@functools.lru_cache(maxsize=256)  # the lesson's figure cells, the same in every submission of a run
+def data_part(source: str) -> str | None:
+    """The data part of a figure-only cell whose drawing can be left unrun (the module's rule 3):
+    its statements before the first that reads `plt`, as source; None when there is none."""
+    if not figure_only(source):
+        return None
+    body = syntax.parse(source).body
+    first = next((i for i, st in enumerate(body) if "plt" in _every_name(st)), None)
+    if not first:  # the cell draws from its first statement (left unrun whole, or run whole)
+        return None
+    data, drawing = body[:first], body[first:]
+    if any(isinstance(st, ast.Expr) for st in data) or not drawing_leaves_data_alone(drawing):
+        return None
+    return "\n".join(ast.get_source_segment(source, st) for st in data)
+
+
+def _every_name(statement: ast.stmt) -> set[str]:
+    return {n.id for n in ast.walk(statement) if isinstance(n, ast.Name)}
+
+
 def _identifiers(tree) -> set[str]:
     """Every name, attribute and imported module a step's code holds (not its strings or comments:
     to reach a name by a string a step has to hold one of DYNAMIC)."""
@@ -193,9 +276,9 @@ def reads(source: str) -> frozenset[str] | None:
     return frozenset(_global_reads(tree, source))
 
 
-def unrun(steps: list, figure_cells: dict[int, str], items: dict) -> set[int]:
-    """The notebook cells of `figure_cells` ({cell index: source}, figure-only cells with reference
-    figures) that no other step reads a name of. steps: plan.Step; items: grade id -> HiddenItem."""
+def _read_by_the_rest(steps: list, figure_cells: dict[int, str], items: dict) -> set[str] | None:
+    """What the steps other than `figure_cells`' read of the notebook's namespace; None when a
+    step cannot be read so. (A figure-only cell reads nothing of the notebook but np and plt.)"""
     read: set[str] = set()
     for step in steps:
         if step.kind == "cell" and step.cell in figure_cells:
@@ -203,14 +286,36 @@ def unrun(steps: list, figure_cells: dict[int, str], items: dict) -> set[int]:
         if step.kind == "probe":
             item = items.get(step.grade_id)
             if item is None:
-                return set()
+                return None
             read.add(item.name)
             continue
         found = reads(step.source)
         if found is None:
-            return set()
+            return None
         read |= found
-    return {cell for cell, source in figure_cells.items() if not (_binds(source) & read)}
+    return read
+
+
+def unrun(steps: list, figure_cells: dict[int, str], items: dict) -> set[int]:
+    """The notebook cells of `figure_cells` ({cell index: source}, figure-only cells with reference
+    figures) that no other step reads a name of. steps: plan.Step; items: grade id -> HiddenItem."""
+    return set(instead(steps, figure_cells, items, cut=False))
+
+
+def instead(steps: list, figure_cells: dict[int, str], items: dict, cut: bool = True) -> dict[int, str]:
+    """{cell: what its step runs instead} for the cells of `figure_cells` whose figures need not be
+    drawn: `UNRUN` when no other step reads a name the cell binds (rules 1-2), its data part when
+    the names read are all bound there (rules 3-4, unless `cut` is off)."""
+    read = _read_by_the_rest(steps, figure_cells, items)
+    if read is None:
+        return {}
+    out = {}
+    for cell, source in figure_cells.items():
+        if not _binds(source) & read:
+            out[cell] = UNRUN
+        elif cut and (data := data_part(source)) is not None and not _binds_in_drawing(source) & read:
+            out[cell] = data
+    return out
 
 
 @functools.lru_cache(maxsize=256)  # the lesson's figure cells, the same in every submission of a run
@@ -218,28 +323,38 @@ def _binds(source: str) -> frozenset[str]:
     return frozenset(_names_bound(source))
 
 
+@functools.lru_cache(maxsize=256)
+def _binds_in_drawing(source: str) -> frozenset[str]:
+    """The names a figure-only cell's drawing binds (what follows its data part)."""
+    body = syntax.parse(source).body
+    first = next(i for i, st in enumerate(body) if "plt" in _every_name(st))
+    return frozenset(_bound_by(body[first:]))
+
+
 #: what a cell left unrun runs instead: one cheap step, so the later cells' execution counts stay
 UNRUN = "None"
 
 
 def leave_unrun(nb, steps: list[Step], figures: dict[str, list], items: dict) -> tuple[list[Step], set[int]]:
-    """The plan with the figure-only cells no other step reads from replaced by `UNRUN`, and
-    those cells' indices. figures: the run's reference figures ({source hash: outputs})."""
+    """The plan with the figure-only cells no other step reads from replaced by `UNRUN`, those whose
+    data only is read by their data part, and the indices of both (their figures are the lesson's).
+    figures: the run's reference figures ({source hash: outputs})."""
     if not figures:
         return steps, set()
     candidates = {s.cell: nb.cells[s.cell].source for s in steps
                   if s.kind == "cell" and source_hash(nb.cells[s.cell].source) in figures
                   and s.source == nb.cells[s.cell].source and figure_only(s.source)}
-    left = unrun(steps, candidates, items) if candidates else set()
-    return [Step(s.kind, s.cell, UNRUN, s.grade_id) if s.kind == "cell" and s.cell in left else s
-            for s in steps], left
+    runs = instead(steps, candidates, items) if candidates else {}
+    return [Step(s.kind, s.cell, runs[s.cell], s.grade_id) if s.kind == "cell" and s.cell in runs else s
+            for s in steps], set(runs)
 
 
 def fill_unrun(nb, cells: set[int], figures: dict[str, list]) -> None:
-    """The reference figures as the outputs of each cell left unrun (what it would have shown),
-    unless the run stopped before it (a cell the kernel never reached keeps its error, and no count)."""
+    """The reference figures after the outputs of each cell left unrun or cut to its data part
+    (what it would have shown: `None` shows nothing, a data part at most a NumPy warning), unless
+    the run stopped before it (a cell the kernel never reached keeps its error, and no count)."""
     for index in cells:
         cell = nb.cells[index]
         if cell.get("execution_count") is None or any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
             continue
-        cell.outputs = [copy.deepcopy(o) for o in figures[source_hash(cell.source)]]
+        cell.outputs = list(cell.get("outputs", [])) + [copy.deepcopy(o) for o in figures[source_hash(cell.source)]]
