@@ -11,6 +11,8 @@ in `resources["cnnlab"]["run"]`, where the converter puts it per notebook.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -18,6 +20,7 @@ import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Integer
 
+from ..nbtools import nbgrader_meta
 from .figures import swap_in
 from .unrun_figures import fill_unrun, leave_unrun
 from .plan import plan_steps
@@ -51,6 +54,36 @@ def lay_outputs(trusted_nb, executed_json: str | None, reason: str) -> None:
         mine.execution_count = count if isinstance(count, int) else None
 
 
+def runs_only_the_lesson(nb, release) -> bool:
+    """Whether a sanitized notebook would run nothing but the lesson's own code: cell for cell
+    the release's, each code cell as the release has it, or a locked cell of the same grade id
+    (whose source nbgrader's OverwriteCells has just put back from the gradebook: the lesson's
+    tests, hidden parts and all). An answer cell left as released, no cell added, none removed."""
+    if len(nb.cells) != len(release.cells):
+        return False
+    for mine, theirs in zip(nb.cells, release.cells):
+        if mine.cell_type != theirs.cell_type:
+            return False
+        if mine.cell_type != "code" or mine.source == theirs.source:
+            continue
+        meta, released = nbgrader_meta(mine), nbgrader_meta(theirs)
+        if not (meta.get("locked") and released.get("grade_id") and meta.get("grade_id") == released["grade_id"]):
+            return False
+    return True
+
+
+def lesson_run_key(nb, files: dict[str, bytes], settings: dict, figures: dict, steps) -> str:
+    """What a lesson-only notebook's run depends on: its metadata (the kernel's), its cells' types
+    (where the outputs go), the course files, the settings and the plan (every source the kernel
+    runs). Not her cells' own metadata (a cell she scrolled, say), which no kernel sees."""
+    digest = hashlib.sha256(json.dumps({"metadata": nb.metadata, "cells": [c.cell_type for c in nb.cells],
+                                        "settings": settings, "drawn_once": sorted(figures),
+                                        "steps": [asdict(s) for s in steps]}, sort_keys=True).encode())
+    for name in sorted(files):
+        digest.update(f"\0{name}\0{len(files[name])}\0".encode() + files[name])
+    return digest.hexdigest()
+
+
 def course_files(folder: Path) -> dict[str, bytes]:
     """The files nbgrader copied from source/A beside the notebook (data a lesson
     reads). The intake lets no student file through, so these are all trusted."""
@@ -68,6 +101,9 @@ class SandboxedExecute(NbGraderPreprocessor):
     sandbox = Bool(True, help="Isolate student code with bubblewrap (False only with --unsafe-no-sandbox).").tag(config=True)
     draw_once = Bool(True, help="Draw lesson figures that need no student code once per run, from the release "
                                 "notebook, instead of in every submission's kernel (figures.py).").tag(config=True)
+    share_lesson_runs = Bool(True, help="Run a notebook that holds nothing but the lesson's own code (handed in "
+                                        "as released) once per run, and give every identical one its result "
+                                        "(run.GradingRun.execute).").tag(config=True)
     leave_unrun = Bool(True, help="Of those cells, do not run in a submission's kernel the ones that only draw and "
                                   "bind nothing her notebook or the hidden tests read (unrun_figures.py).").tag(config=True)
 
@@ -94,7 +130,9 @@ class SandboxedExecute(NbGraderPreprocessor):
         with run.coordinator.untrusted_wait():  # here, or on a Dask worker (workers.py)
             job = encode_job(nbformat.writes(nb), files, {**settings, "drawn_once": sorted(figures)},
                              [asdict(s) for s in steps])
-            result = run.runner.execute(job, label)
+            lesson_only = self.share_lesson_runs and runs_only_the_lesson(nb, run.release(info["assignment"],
+                                                                                       info["notebook"]))
+            result = run.execute(job, label, lesson_run_key(nb, files, settings, figures, steps) if lesson_only else "")
         lay_outputs(nb, result["notebook"], f"the notebook could not be run ({result['status']})")
         swap_in(nb, figures)
         fill_unrun(nb, unrun, figures)

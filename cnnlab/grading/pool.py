@@ -93,6 +93,13 @@ class KernelPool:
             self._expected = (self._expected or 0) + max(0, takes)
             self._fill()
 
+    def forgo(self, takes: int) -> None:
+        """`takes` of the expected takes will not come (a submission given another's result of the
+        same lesson-only run): no kernel is started ahead for them."""
+        with self._lock:
+            if self._expected is not None:
+                self._expected = max(0, self._expected - max(0, takes))
+
     def start_ahead(self, count: int) -> None:
         """Start up to `count` kernels (at most `size`) before the run knows how many it
         takes: `cnnlab autograde` calls it first thing, so they start while the grader

@@ -10,8 +10,10 @@ one process (two courses, or one scheduler shared) never see each other's.
 """
 from __future__ import annotations
 
+import copy
 import threading
 import time
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -100,6 +102,9 @@ class GradingRun:
         self.figures: dict[tuple[str, str], dict] = figures if figures is not None else {}
         self._draws_figures = figures is None  # a store's owner draws into it; a sharer takes what is there
         self._drawing: list[threading.Thread] = []
+        #: job digest -> the result of the one run of a notebook of the lesson's own code (`execute`)
+        self._lesson_runs: dict[str, Future] = {}
+        self._releases: dict[tuple[str, str], object] = {}
         self._lock = threading.Lock()
 
     def __deepcopy__(self, memo) -> "GradingRun":
@@ -115,6 +120,47 @@ class GradingRun:
             if (assignment, notebook) not in self._keys:
                 self._keys[assignment, notebook] = load_key(self.course_root, assignment, notebook, self.db_url)
             return self._keys[assignment, notebook]
+
+    def execute(self, job: str, label: str, lesson_run: str = "") -> dict:
+        """The result of running `job` on the runner. lesson_run: for a notebook that runs nothing
+        but the lesson's own code (execute.runs_only_the_lesson: handed in as released, its answer
+        cells untouched), the key of everything its run depends on (execute.lesson_run_key). Such
+        a run happens once per run: every later submission of the same key gets a copy of its
+        result, which is what her own run would give, with no kernel of her own. Nothing of any
+        student's is in such a run. One that did not end well (a timeout, a dead kernel, a
+        runner's error) is shared with no one: each runs her own."""
+        if not lesson_run:
+            return self.runner.execute(job, label)
+        digest = lesson_run
+        with self._lock:
+            first = digest not in self._lesson_runs
+            if first:
+                self._lesson_runs[digest] = Future()
+            shared = self._lesson_runs[digest]
+        if first:
+            try:
+                result = self.runner.execute(job, label)
+            except BaseException as exc:
+                shared.set_exception(exc)
+                raise
+            shared.set_result(result)
+            return result
+        try:
+            result = shared.result()
+        except Exception:  # noqa: BLE001 - the first one's runner failed: this one tries its own
+            return self.runner.execute(job, label)
+        if result.get("status") != "ok":
+            return self.runner.execute(job, label)
+        self.runner.forgo(1)  # the kernel expected for this submission is not needed (pool.py)
+        return copy.deepcopy(result)
+
+    def release(self, assignment: str, notebook: str):
+        """The release notebook, parsed once per run."""
+        with self._lock:
+            if (assignment, notebook) not in self._releases:
+                self._releases[assignment, notebook] = nbformat.reads(self._release_text(assignment, notebook),
+                                                                      as_version=4)
+            return self._releases[assignment, notebook]
 
     def lesson_figures(self, assignment: str, notebook: str, files: dict[str, bytes], settings: dict) -> dict:
         """The figures of the release's drawn-once cells (figures.py), drawn once per run in the

@@ -109,6 +109,12 @@ class LocalRunner:
         if pool is not None:
             pool.expect(runs)
 
+    def forgo(self, runs: int) -> None:
+        """`runs` of the expected runs will not come: no kernel starts for them."""
+        pool = self._kernels()
+        if pool is not None:
+            pool.forgo(runs)
+
     def start_ahead(self, runs: int) -> None:
         """Up to `runs` sandboxed kernels start now, before the run knows how many it takes
         (KernelPool.start_ahead); `expect` then counts them."""
@@ -214,6 +220,9 @@ class DaskRunner:
     def expect(self, runs: int) -> None:
         """Nothing to start ahead here: each Dask worker starts the kernels of its own jobs."""
 
+    def forgo(self, runs: int) -> None:
+        """Nothing was started ahead for them."""
+
     def execute(self, job: str, label: str, worker: str = "") -> dict:
         from distributed import KilledWorker
 
@@ -291,6 +300,9 @@ class PinnedRunner:
         return self.runner.lost
 
     def expect(self, runs: int) -> None:
+        pass
+
+    def forgo(self, runs: int) -> None:
         pass
 
     def execute(self, job: str, label: str) -> dict:
