@@ -38,7 +38,12 @@ from cnnlab.simulate import load_catalogue  # noqa: E402
 BIN = Path(sys.executable).parent
 
 
-def make_class(course, root: Path, assignment: str, n: int) -> None:
+KINDS = ("correct", "wrong", "blank")
+
+
+def make_class(course, root: Path, assignment: str, n: int, kinds: tuple[str, ...] = KINDS) -> None:
+    """n submissions, their kinds in turn: correct (the instructor's answers), wrong (one of the
+    catalogue's mistakes), blank (the release notebook, handed in unchanged)."""
     a = course.assignment(assignment)
     mistakes, _ = load_catalogue(assignment)
     for name in ("nbgrader_config.py", "course.yml"):
@@ -49,10 +54,10 @@ def make_class(course, root: Path, assignment: str, n: int) -> None:
         release = nbformat.read(course.root / "release" / assignment / f"{nb_name}.ipynb", as_version=4)
         answers = instructor_answers(course.read_source(assignment, nb_name))
         for i in range(n):
-            kind = i % 3  # correct, wrong, blank
-            if kind == 0:
+            kind = kinds[i % len(kinds)]
+            if kind == "correct":
                 nb = fill_answers(release, answers)
-            elif kind == 1:
+            elif kind == "wrong":
                 m = mistakes[i % len(mistakes)]
                 nb = fill_answers(release, {**answers, m.cell_id: m.code})
             else:
@@ -101,10 +106,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1,
                         help="pairs of runs, each pair on fresh copies of the class, nbgrader then cnnlab: "
                              "the machine's speed drifts, so one pair's ratio varies by about 10 %%")
+    parser.add_argument("--kinds", default=",".join(KINDS),
+                        help="the submissions' kinds, in turn (default: a third each); blank ones are graded "
+                             "from one run of the release (GradingRun.execute), so --kinds correct,wrong "
+                             "measures the rest alone")
     args = parser.parse_args()
+    args.kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
+    if not args.kinds or set(args.kinds) - set(KINDS):
+        parser.error(f"--kinds: a comma-separated list of {', '.join(KINDS)}")
     course = load_course(ROOT)
     n = args.students
-    print(f"class: {n} submissions of {args.assignment} (correct, wrong, blank), {os.cpu_count()} cores")
+    print(f"class: {n} submissions of {args.assignment} ({', '.join(args.kinds)}), {os.cpu_count()} cores")
     ratios, all_same, first = [], True, []
     for round_ in range(1, max(1, args.rounds) + 1):
         t_nbgrader, t_cnnlab, same, paid = one_round(course, args)
@@ -135,7 +147,7 @@ def one_round(course, args) -> tuple[float, float, bool, list[str]]:
         ours, theirs = Path(tmp) / "cnnlab", Path(tmp) / "nbgrader"
         for root in (ours, theirs):
             root.mkdir()
-            make_class(course, root, args.assignment, args.students)
+            make_class(course, root, args.assignment, args.students, args.kinds)
         # both gradebooks get the assignment the same way before the clock starts
         for root in (ours, theirs):
             timed([str(BIN / "nbgrader"), "generate_assignment", args.assignment, "--force",

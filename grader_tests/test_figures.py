@@ -178,6 +178,64 @@ def test_a_canary_that_does_not_wait_still_runs_her_kernel_as_a_submissions(cour
     assert all(nb.cells[i].outputs == [] for i in unrun)
 
 
+class _DrawingRunner(_CountingRunner):
+    """The lesson's run draws a PNG in each drawn-once cell, unless told to fail at it; a student's
+    run hands her notebook back, with the settings it was sent."""
+
+    def __init__(self, draws: bool = True):
+        super().__init__()
+        self.draws, self.sent, self.finished_before = draws, [], {}
+
+    def execute(self, job: str, label: str) -> dict:
+        with self._lock:
+            self.finished_before.setdefault(label, list(self.jobs))  # what had ended when this one began
+        result = super().execute(job, label)
+        sent = json.loads(job)
+        self.sent.append(sent["settings"])
+        nb = nbformat.reads(result["notebook"], as_version=4)
+        if label.startswith("lesson figures") and self.draws:
+            for index in drawn_once_cells(nb):
+                nb.cells[index].outputs = [nbformat.v4.new_output("display_data", data={"image/png": "iVBOR"})]
+        for count, cell in enumerate((c for c in nb.cells if c.cell_type == "code"), 1):
+            cell.execution_count = count  # every cell ran
+        result["notebook"] = nbformat.writes(nb)
+        return result
+
+
+def _execute_one(course, tmp_path, runner) -> nbformat.NotebookNode:
+    """The release handed in by one student, through SandboxedExecute, while the figures are drawn ahead."""
+    from cnnlab.grading.execute import SandboxedExecute
+
+    settings = SandboxedExecute().settings()
+    run = GradingRun(course.root, "sqlite://", runner, verify=False)
+    run.draw_ahead(A, [NB], {}, settings)
+    time.sleep(0.05)  # the drawing is under way (it takes 0.2 s here)
+    resources = {"cnnlab": {"run": run}, "nbgrader": {"assignment": A, "notebook": NB, "student": "bo"},
+                 "metadata": {"path": str(tmp_path)}}
+    nb, _ = SandboxedExecute(share_lesson_runs=False).preprocess(copy.deepcopy(_release(course)), resources)
+    run.close()
+    return nb
+
+
+def test_a_submission_runs_while_the_lesson_figures_are_drawn_and_gets_them_pasted_in(course, tmp_path):
+    runner = _DrawingRunner()
+    nb = _execute_one(course, tmp_path, runner)
+    assert sorted(runner.jobs) == [f"bo-{NB}", f"lesson figures-{NB}"]  # hers ran once,
+    assert runner.finished_before[f"bo-{NB}"] == []  # beside the drawing, not after it
+    release = _release(course)
+    expected = sorted(source_hash(release.cells[i].source) for i in drawn_once_cells(release))
+    assert runner.sent[runner.jobs.index(f"bo-{NB}")]["drawn_once"] == expected  # planned with the cells to come
+    figure_cells = [c for c in nb.cells if any("image/png" in o.get("data", {}) for o in c.get("outputs", []))]
+    assert len(figure_cells) == len(expected)  # ... and given the drawn ones afterwards
+
+
+def test_a_lesson_figure_that_could_not_be_drawn_is_drawn_by_her_own_kernel(course, tmp_path):
+    runner = _DrawingRunner(draws=False)
+    _execute_one(course, tmp_path, runner)
+    assert runner.jobs.count(f"bo-{NB}") == 2  # planned without those figures, run again with her own
+    assert runner.sent[-1]["drawn_once"] == []
+
+
 _LAYOUT_PROBE = r'''
 import json, sys
 import matplotlib

@@ -122,23 +122,39 @@ class SandboxedExecute(NbGraderPreprocessor):
         items = {gid: k.item for gid, k in key.items.items()} if key else {}
         steps = plan_steps(nb, items)
         label = f"{info.get('student', '')}-{info.get('notebook', '')}"
-        with run.coordinator.untrusted_wait():  # the lesson's run may still be drawing them
-            figures = run.lesson_figures(info["assignment"], info["notebook"], files, settings) if self.draw_once else {}
-        # planned under the coordinator's lock with the other trusted steps (its parses are
-        # serialised anyway, in any thread: cnnlab/syntax.py)
-        steps, unrun = leave_unrun(nb, steps, figures, items) if self.leave_unrun else (steps, set())
-        with run.coordinator.untrusted_wait():  # here, or on a Dask worker (workers.py)
-            job = encode_job(nbformat.writes(nb), files, {**settings, "drawn_once": sorted(figures)},
-                             [asdict(s) for s in steps])
-            lesson_only = self.share_lesson_runs and runs_only_the_lesson(nb, run.release(info["assignment"],
-                                                                                       info["notebook"]))
-            result = run.execute(job, label, lesson_run_key(nb, files, settings, figures, steps) if lesson_only else "")
+        lesson = (info["assignment"], info["notebook"], files, settings)
+        # while the lesson's run still draws them, the cells with no figures yet: her kernel runs
+        # meanwhile (those cells' images off), and the figures are waited for only to paste them in
+        with run.coordinator.untrusted_wait():  # a run with no drawing ahead (a cluster's) draws them now
+            figures = run.lesson_figures(*lesson, wait=False) if self.draw_once else {}
+        result, unrun = self._run(nb, run, lesson, steps, figures, items, label)
+        if figures and not any(figures.values()) and run.draws_figures:  # the drawing was under way
+            with run.coordinator.untrusted_wait():
+                drawn = run.lesson_figures(*lesson)
+            if not set(figures) <= set(drawn):  # a cell the lesson's run could not draw: hers draws it
+                result, unrun = self._run(nb, run, lesson, steps, drawn, items, label)
+            figures = drawn
         lay_outputs(nb, result["notebook"], f"the notebook could not be run ({result['status']})")
         swap_in(nb, figures)
         fill_unrun(nb, unrun, figures)
         if key is not None:
             resources["cnnlab"].update(key=key, probes=result["probes"], runs=result["runs"])
         return nb, resources
+
+    def _run(self, nb, run, lesson: tuple, steps, figures, items, label) -> tuple[dict, set[int]]:
+        """One run of her notebook's plan with the lesson figures `figures` (drawn once, or to come):
+        the runner's result and the cells left unrun or cut to their data part.
+        lesson: (assignment, notebook, course files, kernel settings)."""
+        assignment, notebook, files, settings = lesson
+        # planned under the coordinator's lock with the other trusted steps (its parses are
+        # serialised anyway, in any thread: cnnlab/syntax.py)
+        steps, unrun = leave_unrun(nb, steps, figures, items) if self.leave_unrun else (steps, set())
+        with run.coordinator.untrusted_wait():  # here, or on a Dask worker (workers.py)
+            job = encode_job(nbformat.writes(nb), files, {**settings, "drawn_once": sorted(figures)},
+                             [asdict(s) for s in steps])
+            lesson_only = self.share_lesson_runs and runs_only_the_lesson(nb, run.release(assignment, notebook))
+            result = run.execute(job, label, lesson_run_key(nb, files, settings, figures, steps) if lesson_only else "")
+        return result, unrun
 
 
 class RecordOutcome(NbGraderPreprocessor):

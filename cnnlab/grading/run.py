@@ -121,6 +121,12 @@ class GradingRun:
                 self._keys[assignment, notebook] = load_key(self.course_root, assignment, notebook, self.db_url)
             return self._keys[assignment, notebook]
 
+    @property
+    def draws_figures(self) -> bool:
+        """Whether this run's lesson figures are its own to draw and paste in (not the canary's,
+        which takes what the class's run has drawn, or the cells to come)."""
+        return self._draws_figures
+
     def execute(self, job: str, label: str, lesson_run: str = "") -> dict:
         """The result of running `job` on the runner. lesson_run: for a notebook that runs nothing
         but the lesson's own code (execute.runs_only_the_lesson: handed in as released, its answer
@@ -162,7 +168,8 @@ class GradingRun:
                                                                       as_version=4)
             return self._releases[assignment, notebook]
 
-    def lesson_figures(self, assignment: str, notebook: str, files: dict[str, bytes], settings: dict) -> dict:
+    def lesson_figures(self, assignment: str, notebook: str, files: dict[str, bytes], settings: dict,
+                       wait: bool = True) -> dict:
         """The figures of the release's drawn-once cells (figures.py), drawn once per run in the
         sandbox from the release notebook: {source hash: figure outputs}; {} when none or the run failed.
 
@@ -170,10 +177,15 @@ class GradingRun:
         same cells with no outputs: its kernel runs exactly as a submission's (those cells' images
         off, the figure-only ones unrun), only no reference image is put in its notebook, which
         is thrown away, and no score reads a figure. So the canary runs beside the drawing, on
-        the other core, instead of after it: on a fresh install, about 0.8 s sooner to the class."""
+        the other core, instead of after it: on a fresh install, about 0.8 s sooner to the class.
+        wait=False: the same cells with no outputs while another thread draws them, so a
+        submission's kernel can run meanwhile; it asks again, waiting, before the figures are
+        pasted in (execute.SandboxedExecute)."""
         with self._lock:
             entry = self.figures.setdefault((assignment, notebook), {"lock": threading.Lock()})
         if not self._draws_figures and "figures" not in entry:
+            return self._figures_to_come(assignment, notebook)
+        if not wait and "figures" not in entry and entry["lock"].locked():
             return self._figures_to_come(assignment, notebook)
         with entry["lock"]:  # the first submission draws them; the others wait for the result
             if "figures" not in entry:
@@ -191,8 +203,8 @@ class GradingRun:
 
     def _figures_to_come(self, assignment: str, notebook: str) -> dict:
         """{source hash: []} for each of the release's drawn-once cells: what `lesson_figures`
-        gives a run that shares another's store, while the figures are being drawn."""
-        release = nbformat.reads(self._release_text(assignment, notebook), as_version=4)
+        gives, while the figures are being drawn, a run that shares another's store or does not wait."""
+        release = self.release(assignment, notebook)
         return {source_hash(release.cells[i].source): [] for i in drawn_once_cells(release)}
 
     def _release_text(self, assignment: str, notebook: str) -> str:
