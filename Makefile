@@ -30,6 +30,8 @@ $(STAMP): pyproject.toml
 	{ $(BIN)/python -m pip install --quiet uv==$(UV_VERSION) && \
 	  $(BIN)/python -m uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'; } || \
 	  $(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# matplotlib's font list for every sandbox, built once per venv now rather than in the first grading run
+	$(BIN)/python -c 'from cnnlab.grading.fontcache import font_list; font_list()'
 	touch $(STAMP)
 
 # Student code is graded inside bubblewrap; install it when it is missing (Debian/Ubuntu, as root).

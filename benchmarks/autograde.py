@@ -2,14 +2,15 @@
 `nbgrader autograde` on identical copies of one simulated class.
 
     .venv/bin/python benchmarks/autograde.py [--students 16] [--assignment 02_kernels] [--rounds 1]
+                                             [--kinds correct,wrong,blank]
 
 Both runs happen in this process tree, one after the other, on the same
 machine; the script checks that both give identical grades and prints the
 time of each and their ratio (with --rounds N, N such pairs and the median,
 lowest and highest ratio). A round whose run did the once-per-install work
 (the canary's check of a course state new here, the lesson figures' drawing:
-both remembered after, records.py) says so, and the lowest ratio of those
-rounds is printed apart. Where the time goes is printed too (kernel start,
+both remembered after, records.py; the sandboxes' font list, which `make` builds)
+says so, and the lowest ratio of those rounds is printed apart. Where the time goes is printed too (kernel start,
 sandbox start), measured on the spot.
 """
 from __future__ import annotations
@@ -31,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from cnnlab.course import load_course  # noqa: E402
+from cnnlab.grading.fontcache import cache_root as font_cache_root  # noqa: E402
 from cnnlab.grading.records import record_folder  # noqa: E402
 from cnnlab.nbtools import fill_answers, instructor_answers  # noqa: E402
 from cnnlab.simulate import load_catalogue  # noqa: E402
@@ -133,7 +135,7 @@ def main() -> None:
     if len(ratios) > 1:
         print(f"speed-up over {len(ratios)} rounds: median {statistics.median(ratios):.2f}x, "
               f"lowest {min(ratios):.2f}x, highest {max(ratios):.2f}x"
-              + (f"; {len(first)} of them a first run (canary or figures), lowest {min(first):.2f}x" if first else ""))
+              + (f"; {len(first)} of them a first run (canary, figures or font list), lowest {min(first):.2f}x" if first else ""))
     for label, seconds in costs().items():
         print(f"start-up cost, {label}: {seconds:.2f} s")
     if not all_same:
@@ -160,9 +162,11 @@ def one_round(course, args) -> tuple[float, float, bool, list[str]]:
 
 
 def first_runs() -> dict[str, int]:
-    """How many canary passes and lesson-figure drawings are remembered (records.py): a run that
-    adds one paid, once for this course state and install, what the runs after it do not."""
-    return {kind: len(list(record_folder(kind).glob("*.json"))) for kind in ("canary", "lesson-figures")}
+    """How many canary passes and lesson-figure drawings are remembered (records.py), and font lists
+    built (fontcache.py; `make` builds this venv's): a run that adds one paid, once for this course
+    state and install, what the runs after it do not."""
+    found = {kind: len(list(record_folder(kind).glob("*.json"))) for kind in ("canary", "lesson-figures")}
+    return {**found, "font list": len(list(font_cache_root().glob("*/fontlist-v*.json")))}
 
 
 if __name__ == "__main__":
