@@ -102,7 +102,7 @@ class GradingRun:
         self.figures: dict[tuple[str, str], dict] = figures if figures is not None else {}
         self._draws_figures = figures is None  # a store's owner draws into it; a sharer takes what is there
         self._drawing: list[threading.Thread] = []
-        #: job digest -> the result of the one run of a notebook of the lesson's own code (`execute`)
+        #: lesson-run key -> the result of the one run of a notebook of the lesson's own code (`execute`)
         self._lesson_runs: dict[str, Future] = {}
         self._releases: dict[tuple[str, str], object] = {}
         self._lock = threading.Lock()
@@ -137,12 +137,11 @@ class GradingRun:
         runner's error) is shared with no one: each runs her own."""
         if not lesson_run:
             return self.runner.execute(job, label)
-        digest = lesson_run
         with self._lock:
-            first = digest not in self._lesson_runs
+            first = lesson_run not in self._lesson_runs
             if first:
-                self._lesson_runs[digest] = Future()
-            shared = self._lesson_runs[digest]
+                self._lesson_runs[lesson_run] = Future()
+            shared = self._lesson_runs[lesson_run]
         if first:
             try:
                 result = self.runner.execute(job, label)
