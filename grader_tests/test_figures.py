@@ -119,15 +119,22 @@ def test_drawn_once_figures_are_what_her_own_kernel_draws_and_nobody_elses(cours
 
 
 class _CountingRunner:
-    """A runner that runs nothing: it hands the job's notebook back and counts jobs and closes."""
+    """A runner that runs nothing: it hands the job's notebook back and counts jobs and closes.
+    A drawing of the lesson figures says it began (`drawing`) and ends only once `gate` is open,
+    so a test decides what happens while it is under way, on a machine of any speed."""
 
     def __init__(self):
         self.jobs, self.closed, self._lock = [], 0, threading.Lock()
+        self.drawing, self.gate = threading.Event(), threading.Event()
+        self.gate.set()
 
     def expect(self, runs: int) -> None:
         pass
 
     def execute(self, job: str, label: str) -> dict:
+        if label.startswith("lesson figures"):
+            self.drawing.set()
+            assert self.gate.wait(30), "the test never let the drawing end"
         time.sleep(0.2)  # long enough that a second drawing, if there were one, would overlap
         with self._lock:
             self.jobs.append(label)
@@ -141,13 +148,15 @@ def test_figures_drawn_ahead_are_drawn_once_for_the_class_and_its_canary(course)
     runner = _CountingRunner()
     settings = {"timeout": 30, "max_cell_output": 65536, "sandbox": True}
     klass = GradingRun(course.root, "sqlite://", runner)
+    runner.gate.clear()
     klass.draw_ahead(A, [NB], {}, settings)  # in the background, as `cnnlab autograde` starts
+    assert runner.drawing.wait(60)
     # the canary's run lends the class's runner and store; it does not wait for that drawing:
     # while it is under way, the drawn-once cells with no outputs (images off, no reference)
     canary = GradingRun(course.root, "sqlite://", runner, figures=klass.figures, owns_runner=False)
-    started = time.monotonic()
     to_come = canary.lesson_figures(A, NB, {}, settings)
-    assert time.monotonic() - started < 0.15  # the drawing takes 0.2 s here
+    assert runner.jobs == []  # it came back while the drawing, held at the gate, had not ended
+    runner.gate.set()
     release = _release(course)
     cells = drawn_once_cells(release)
     assert cells and to_come == {source_hash(release.cells[i].source): [] for i in cells}
@@ -189,6 +198,8 @@ class _DrawingRunner(_CountingRunner):
     def execute(self, job: str, label: str) -> dict:
         with self._lock:
             self.finished_before.setdefault(label, list(self.jobs))  # what had ended when this one began
+        if not label.startswith("lesson figures"):
+            self.gate.set()  # a student's run began: the drawing may end now
         result = super().execute(job, label)
         sent = json.loads(job)
         self.sent.append(sent["settings"])
@@ -208,8 +219,9 @@ def _execute_one(course, tmp_path, runner) -> nbformat.NotebookNode:
 
     settings = SandboxedExecute().settings()
     run = GradingRun(course.root, "sqlite://", runner, verify=False)
+    runner.gate.clear()  # the drawing ends only once her run has begun
     run.draw_ahead(A, [NB], {}, settings)
-    time.sleep(0.05)  # the drawing is under way (it takes 0.2 s here)
+    assert runner.drawing.wait(60)
     resources = {"cnnlab": {"run": run}, "nbgrader": {"assignment": A, "notebook": NB, "student": "bo"},
                  "metadata": {"path": str(tmp_path)}}
     nb, _ = SandboxedExecute(share_lesson_runs=False).preprocess(copy.deepcopy(_release(course)), resources)
