@@ -210,8 +210,8 @@ class GradingRun:
         return (Path(self.course_root) / "release" / assignment / f"{notebook}.ipynb").read_text(encoding="utf-8")
 
     def _draw_lesson_figures(self, assignment: str, notebook: str, files: dict[str, bytes], settings: dict) -> dict:
-        text = self._release_text(assignment, notebook)
-        release = nbformat.reads(text, as_version=4)
+        text = self._release_text(assignment, notebook)  # what the record's key is made of
+        release = self.release(assignment, notebook)
         cells = drawn_once_cells(release)
         if not cells:
             return {}

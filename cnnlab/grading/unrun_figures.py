@@ -233,18 +233,20 @@ def data_part(source: str) -> str | None:
     its statements before the first that reads `plt`, as source; None when there is none."""
     if not figure_only(source):
         return None
-    body = syntax.parse(source).body
-    first = next((i for i, st in enumerate(body) if "plt" in _every_name(st)), None)
-    if not first:  # the cell draws from its first statement (left unrun whole, or run whole)
+    data, drawing = _split_at_drawing(source)
+    if not data:  # the cell draws from its first statement (left unrun whole, or run whole)
         return None
-    data, drawing = body[:first], body[first:]
     if any(isinstance(st, ast.Expr) for st in data) or not drawing_leaves_data_alone(drawing):
         return None
     return "\n".join(ast.get_source_segment(source, st) for st in data)
 
 
-def _every_name(statement: ast.stmt) -> set[str]:
-    return {n.id for n in ast.walk(statement) if isinstance(n, ast.Name)}
+def _split_at_drawing(source: str) -> tuple[list[ast.stmt], list[ast.stmt]]:
+    """A parsing cell's top-level statements before the first that reads `plt`, and the rest."""
+    body = syntax.parse(source).body
+    first = next((i for i, st in enumerate(body) if any(isinstance(n, ast.Name) and n.id == "plt"
+                                                        for n in ast.walk(st))), len(body))
+    return body[:first], body[first:]
 
 
 def _identifiers(tree) -> set[str]:
@@ -326,9 +328,7 @@ def _binds(source: str) -> frozenset[str]:
 @functools.lru_cache(maxsize=256)
 def _binds_in_drawing(source: str) -> frozenset[str]:
     """The names a figure-only cell's drawing binds (what follows its data part)."""
-    body = syntax.parse(source).body
-    first = next(i for i, st in enumerate(body) if "plt" in _every_name(st))
-    return frozenset(_bound_by(body[first:]))
+    return frozenset(_bound_by(_split_at_drawing(source)[1]))
 
 
 #: what a cell left unrun runs instead: one cheap step, so the later cells' execution counts stay
